@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/**
+ * @file
+ * EAL bring-up for apps and tests, and attach mode for applications that
+ * initialise the EAL themselves.
+ *
+ * The defaults make a process that needs no NIC and no hugepages and that
+ * can run next to others: --no-huge with a fixed memory size, --no-pci, and
+ * a file prefix unique to the process. Each default yields to the same
+ * option given by the user.
+ */
+
+#include <string>
+#include <vector>
+
+namespace bh {
+
+struct eal_options {
+	bool hugepages = false;   /**< false adds --no-huge and -m memory_mb */
+	bool pci = false;         /**< false adds --no-pci */
+	unsigned memory_mb = 256; /**< with --no-huge */
+	std::string file_prefix;  /**< empty: "bh-<pid>" */
+	std::string lcores;       /**< value for -l, if the user gives no -l/--lcores/-c */
+	std::vector<std::string> vdevs; /**< each added as --vdev */
+	std::vector<std::string> extra; /**< added as they are, before the user's arguments */
+};
+
+/**
+ * Initialises the EAL with the defaults of @p opts followed by the user's
+ * arguments (argv[1..] up to "--", as main() received them).
+ *
+ * Call once per process, from the main thread.
+ * @return the number of user arguments the EAL consumed, counting the
+ *   "--" if present (so `argc -= n; argv += n` leaves argv[0] followed by
+ *   the application's own options, as with rte_eal_init); or a negative
+ *   errno after logging one line: -EALREADY if the EAL is already up, or
+ *   the EAL's error otherwise.
+ */
+int eal_init(const eal_options &opts, int argc, char **argv);
+
+/** eal_init() with no user arguments. */
+int eal_init(const eal_options &opts);
+
+/** True once the EAL is initialised, by bh::eal_init or by the application. */
+bool eal_initialised() noexcept;
+
+/**
+ * Attach mode, for an application that called rte_eal_init() itself: checks
+ * that the EAL is up and attaches the calling lcore to the framework
+ * (lcore_attach()). Call from the main lcore before bh::start().
+ * @return 0; -ENODEV if the EAL is not initialised or the thread is not
+ *   an lcore.
+ */
+int eal_attach() noexcept;
+
+/** The file prefix eal_init() chose (empty before). */
+const std::string &eal_file_prefix() noexcept;
+
+} // namespace bh

@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <atomic>
+#include <cerrno>
+#include <chrono>
+#include <pthread.h>
+#include <sched.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <thread>
+#include <unistd.h>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+
+#include "bh_context.h"
+#include "bh_lcore.h"
+#include "bh_log.h"
+#include "bh_softirq.h"
+#include "softirq_private.h"
+
+namespace bh {
+
+namespace {
+
+using detail::softirq_lcore;
+using detail::softirq_state;
+
+constexpr unsigned max_fns = 32;
+
+/*
+ * One lcore's loop. Field access:
+ *   [C] configured from any thread while the loop is not running
+ *       (running == false), read by the loop thread
+ *   [L] the lcore's own thread
+ *   [A] any thread, atomically
+ */
+struct lcore_loop {
+	pollfn *top[max_fns]{};        /* [C] */
+	pollfn *tasks[max_fns]{};      /* [C] */
+	unsigned ntop = 0, ntasks = 0; /* [C] */
+	std::atomic<bool> running{false};  /* [L] sets, [A] reads */
+	std::atomic<bool> attached{false}; /* [L] */
+	std::atomic<bool> stop_req{false}; /* [A] */
+	std::atomic<idle_mode> idle{idle_mode::poll};   /* [A] */
+	std::atomic<unsigned> max_sleep_ms{100};        /* [A] */
+	std::atomic<int> evfd{-1}; /* created by [L] at first attach, never closed */
+	rte_cpuset_t cpus{};       /* [L] at attach, read by start() after attached is set */
+	int epfd = -1;             /* [L] */
+
+	/* Kickers read these: their own line. */
+	alignas(RTE_CACHE_LINE_SIZE) std::atomic<bool> sleeping{false}; /* [L] writes, [A] reads */
+	std::atomic<bool> wake_posted{false};    /* [A] */
+	std::atomic<uint64_t> wakeups{0};        /* [A] */
+
+	alignas(RTE_CACHE_LINE_SIZE) lcore_counter iterations, busy, sleeps, yields, busy_cycles,
+		idle_cycles; /* [L] */
+};
+
+per_lcore<lcore_loop> loops;
+std::atomic<bool> framework_started{false};
+
+int make_wakeup_fds(lcore_loop &l, unsigned id)
+{
+	if (l.evfd.load(std::memory_order_relaxed) >= 0)
+		return 0;
+	const int ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	const int ep = epoll_create1(EPOLL_CLOEXEC);
+	epoll_event e{};
+	e.events = EPOLLIN;
+	e.data.fd = ev;
+	if (ev < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0) {
+		const int err = errno;
+		BH_LOG(ERR, log::lcore, "lcore %u: cannot create its wake-up eventfd/epoll: %s", id, strerror(err));
+		if (ev >= 0)
+			close(ev);
+		if (ep >= 0)
+			close(ep);
+		return -err;
+	}
+	l.epfd = ep;
+	l.evfd.store(ev, std::memory_order_release);
+	return 0;
+}
+
+template <class F>
+void for_each_fn(lcore_loop &l, F &&f)
+{
+	for (unsigned i = 0; i < l.ntop; i++)
+		f(*l.top[i]);
+	for (unsigned i = 0; i < l.ntasks; i++)
+		f(*l.tasks[i]);
+}
+
+/* One iteration: top halves, softirqs on irq_exit, app tasks. */
+bool iterate(lcore_loop &l, softirq_lcore &s)
+{
+	bool work = false;
+	irq_enter();
+	for (unsigned i = 0; i < l.ntop; i++)
+		work |= l.top[i]->poll();
+	/* Softirqs count as this lcore's work unless its ksoftirqd owns them. */
+	work |= s.pending.load(std::memory_order_relaxed) != 0 &&
+		!s.ksoftirqd_active.load(std::memory_order_relaxed);
+	irq_exit();
+	for (unsigned i = 0; i < l.ntasks; i++)
+		work |= l.tasks[i]->poll();
+	l.iterations.add();
+	if (work)
+		l.busy.add();
+	return work;
+}
+
+/*
+ * Sleeps until a kick, a remote raise or the timeout, if every pollfn
+ * agrees. The sleeping flag and the pending mask form a Dekker pair with
+ * raise_softirq_on()/lcore_kick(): one side always sees the other.
+ */
+void sleep_once(lcore_loop &l, softirq_lcore &s)
+{
+	unsigned armed = 0;
+	bool ok = true;
+	for_each_fn(l, [&](pollfn &fn) {
+		if (ok && fn.try_enter_interrupt_mode())
+			armed++;
+		else
+			ok = false;
+	});
+	if (ok) {
+		l.sleeping.store(true, std::memory_order_seq_cst);
+		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
+			epoll_event ev[4];
+			l.sleeps.add();
+			if (epoll_wait(l.epfd, ev, 4, int(l.max_sleep_ms.load(std::memory_order_relaxed))) > 0) {
+				uint64_t v;
+				(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));
+			}
+		}
+		l.sleeping.store(false, std::memory_order_relaxed);
+		l.wake_posted.store(false, std::memory_order_relaxed);
+	}
+	for_each_fn(l, [&](pollfn &fn) {
+		if (armed) {
+			fn.exit_interrupt_mode();
+			armed--;
+		}
+	});
+}
+
+int add_fn(const char *what, unsigned lcore, pollfn &fn, pollfn *(lcore_loop::*arr)[max_fns],
+	   unsigned lcore_loop::*count)
+{
+	if (lcore >= max_lcores) {
+		BH_LOG(ERR, log::lcore, "%s: lcore %u out of range", what, lcore);
+		return -EINVAL;
+	}
+	lcore_loop &l = loops[lcore];
+	if (l.running.load(std::memory_order_acquire)) {
+		BH_LOG(ERR, log::lcore, "%s: lcore %u loop is running", what, lcore);
+		return -EBUSY;
+	}
+	if (l.*count >= max_fns) {
+		BH_LOG(ERR, log::lcore, "%s: lcore %u already has %u", what, lcore, max_fns);
+		return -ENOSPC;
+	}
+	(l.*arr)[l.*count] = &fn;
+	l.*count += 1;
+	return 0;
+}
+
+} // namespace
+
+bool detail::lcore_valid(unsigned lcore) noexcept
+{
+	return lcore < max_lcores &&
+	       (rte_lcore_has_role(lcore, ROLE_RTE) || rte_lcore_has_role(lcore, ROLE_NON_EAL));
+}
+
+int start() noexcept
+{
+	if (rte_lcore_count() == 0) {
+		BH_LOG(ERR, log::lcore, "bh::start: the EAL is not initialised");
+		return -ENODEV;
+	}
+	if (framework_started.exchange(true)) {
+		BH_LOG(ERR, log::lcore, "bh::start: already started");
+		return -EALREADY;
+	}
+	detail::softirq_freeze(true);
+	for (unsigned l = 0; l < max_lcores; l++) {
+		if (!rte_lcore_has_role(l, ROLE_RTE) && !loops[l].attached.load(std::memory_order_acquire))
+			continue;
+		const rte_cpuset_t cpus = rte_lcore_has_role(l, ROLE_RTE) ? rte_lcore_cpuset(l) : loops[l].cpus;
+		if (const int rc = detail::ksoftirqd_spawn(l, cpus)) {
+			detail::ksoftirqd_reap_all();
+			detail::softirq_freeze(false);
+			framework_started.store(false);
+			return rc;
+		}
+	}
+	return 0;
+}
+
+int stop() noexcept
+{
+	const unsigned self = lcore_id();
+	if (self < max_lcores && loops[self].running.load(std::memory_order_acquire)) {
+		BH_LOG(ERR, log::lcore, "bh::stop: called from lcore %u's own loop", self);
+		return -EDEADLK;
+	}
+	if (!framework_started.load()) {
+		BH_LOG(ERR, log::lcore, "bh::stop: not started");
+		return -EALREADY;
+	}
+	for (unsigned l = 0; l < max_lcores; l++)
+		if (loops[l].running.load(std::memory_order_acquire))
+			lcore_request_stop(l);
+	for (unsigned l = 0; l < max_lcores; l++)
+		while (loops[l].running.load(std::memory_order_acquire))
+			std::this_thread::sleep_for(std::chrono::microseconds(100));
+	detail::ksoftirqd_reap_all();
+	detail::softirq_freeze(false);
+	framework_started.store(false);
+	return 0;
+}
+
+bool started() noexcept
+{
+	return framework_started.load(std::memory_order_acquire);
+}
+
+int lcore_attach() noexcept
+{
+	const unsigned id = rte_lcore_id();
+	if (id == LCORE_ID_ANY) {
+		BH_LOG(ERR, log::lcore, "lcore_attach: calling thread is not a DPDK lcore "
+					"(launch it from the EAL or call rte_thread_register first)");
+		return -ENODEV;
+	}
+	lcore_loop &l = loops[id];
+	if (const int rc = make_wakeup_fds(l, id))
+		return rc;
+	detail::tl_lcore = id;
+	detail::tl_role = detail::thread_role::lcore;
+	CPU_ZERO(&l.cpus);
+	pthread_getaffinity_np(pthread_self(), sizeof(l.cpus), &l.cpus);
+	l.attached.store(true, std::memory_order_release);
+	return started() ? detail::ksoftirqd_spawn(id, l.cpus) : 0;
+}
+
+int lcore_detach() noexcept
+{
+	const unsigned id = detail::tl_lcore;
+	if (id >= max_lcores || !loops[id].attached.load(std::memory_order_relaxed)) {
+		BH_LOG(ERR, log::lcore, "lcore_detach: calling thread is not attached");
+		return -ENODEV;
+	}
+	lcore_loop &l = loops[id];
+	if (l.running.load(std::memory_order_relaxed)) {
+		BH_LOG(ERR, log::lcore, "lcore_detach: lcore %u is inside its loop", id);
+		return -EBUSY;
+	}
+	detail::ksoftirqd_reap(id);
+	do_softirq();
+	l.attached.store(false, std::memory_order_release);
+	detail::tl_lcore = no_lcore;
+	detail::tl_role = detail::thread_role::other;
+	return 0;
+}
+
+int lcore_add_top_half(unsigned lcore, pollfn &fn) noexcept
+{
+	return add_fn("lcore_add_top_half", lcore, fn, &lcore_loop::top, &lcore_loop::ntop);
+}
+
+int lcore_add_task(unsigned lcore, pollfn &fn) noexcept
+{
+	return add_fn("lcore_add_task", lcore, fn, &lcore_loop::tasks, &lcore_loop::ntasks);
+}
+
+int lcore_clear(unsigned lcore) noexcept
+{
+	if (lcore >= max_lcores)
+		return -EINVAL;
+	lcore_loop &l = loops[lcore];
+	if (l.running.load(std::memory_order_acquire))
+		return -EBUSY;
+	l.ntop = l.ntasks = 0;
+	return 0;
+}
+
+int lcore_set_idle(unsigned lcore, idle_mode mode, unsigned max_sleep_ms) noexcept
+{
+	if (lcore >= max_lcores || max_sleep_ms == 0) {
+		BH_LOG(ERR, log::lcore, "lcore_set_idle: bad lcore %u or zero sleep timeout", lcore);
+		return -EINVAL;
+	}
+	loops[lcore].idle.store(mode, std::memory_order_relaxed);
+	loops[lcore].max_sleep_ms.store(max_sleep_ms, std::memory_order_relaxed);
+	return 0;
+}
+
+int lcore_run() noexcept
+{
+	if (!started()) {
+		BH_LOG(ERR, log::lcore, "lcore_run: bh::start() has not run");
+		return -EPERM;
+	}
+	if (const int rc = lcore_attach())
+		return rc;
+	const unsigned id = lcore_id();
+	lcore_loop &l = loops[id];
+	softirq_lcore &s = softirq_state[id];
+	if (l.running.exchange(true, std::memory_order_acq_rel)) {
+		BH_LOG(ERR, log::lcore, "lcore_run: lcore %u already runs its loop", id);
+		return -EALREADY;
+	}
+	uint64_t t0 = rte_rdtsc();
+	while (!l.stop_req.load(std::memory_order_relaxed)) {
+		const bool work = iterate(l, s);
+		if (!work) {
+			if (s.ksoftirqd_active.load(std::memory_order_relaxed)) {
+				l.yields.add();
+				sched_yield();
+			} else if (l.idle.load(std::memory_order_relaxed) == idle_mode::sleep) {
+				sleep_once(l, s);
+			} else {
+				rte_pause();
+			}
+		}
+		const uint64_t t1 = rte_rdtsc();
+		(work ? l.busy_cycles : l.idle_cycles).add(t1 - t0);
+		t0 = t1;
+	}
+	do_softirq();
+	l.stop_req.store(false, std::memory_order_relaxed);
+	l.running.store(false, std::memory_order_release);
+	return 0;
+}
+
+int lcore_main(void *)
+{
+	return -lcore_run();
+}
+
+bool lcore_poll_once() noexcept
+{
+	if (detail::tl_role != detail::thread_role::lcore && lcore_attach() != 0)
+		return false;
+	const unsigned id = lcore_id();
+	return iterate(loops[id], softirq_state[id]);
+}
+
+void lcore_request_stop(unsigned lcore) noexcept
+{
+	if (lcore >= max_lcores)
+		return;
+	loops[lcore].stop_req.store(true, std::memory_order_seq_cst);
+	lcore_kick(lcore);
+}
+
+void lcore_kick(unsigned lcore) noexcept
+{
+	lcore_loop &l = loops[lcore];
+	if (!l.sleeping.load(std::memory_order_seq_cst) || l.wake_posted.exchange(true))
+		return;
+	const int fd = l.evfd.load(std::memory_order_acquire);
+	const uint64_t one = 1;
+	if (fd >= 0 && write(fd, &one, sizeof(one)) == sizeof(one))
+		l.wakeups.fetch_add(1, std::memory_order_relaxed);
+}
+
+lcore_stats lcore_get_stats(unsigned lcore) noexcept
+{
+	lcore_stats st;
+	if (lcore >= max_lcores)
+		return st;
+	const lcore_loop &l = loops[lcore];
+	st.iterations = l.iterations.read();
+	st.busy = l.busy.read();
+	st.sleeps = l.sleeps.read();
+	st.wakeups = l.wakeups.load(std::memory_order_relaxed);
+	st.yields = l.yields.read();
+	st.busy_cycles = l.busy_cycles.read();
+	st.idle_cycles = l.idle_cycles.read();
+	return st;
+}
+
+} // namespace bh

@@ -1,0 +1,343 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <array>
+#include <bit>
+#include <cinttypes>
+#include <cerrno>
+#include <mutex>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+#include <rte_pause.h>
+
+#include "bh_context.h"
+#include "bh_lcore.h"
+#include "bh_log.h"
+#include "bh_softirq.h"
+#include "softirq_private.h"
+
+namespace bh {
+
+namespace detail {
+
+thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec"))) = no_lcore;
+per_lcore<softirq_lcore> softirq_state;
+
+} // namespace detail
+
+namespace {
+
+using detail::softirq_lcore;
+using detail::softirq_state;
+using detail::thread_role;
+
+constexpr const char *default_names[NR_SOFTIRQS] = {
+	"HI", "TIMER", "NET_TX", "NET_RX", "BLOCK", "IRQ_POLL",
+	nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+	nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr, nullptr,
+	"TASKLET", "SCHED", "HRTIMER", "RCU", nullptr, nullptr,
+};
+static_assert(TASKLET_SOFTIRQ == 26 && RCU_SOFTIRQ == 29, "default_names follows softirq_nr");
+
+/*
+ * The vector and its configuration are [I]: written under table_mutex
+ * while not frozen, read without a lock by every executor once frozen.
+ * registered_mask mirrors which entries have a handler so that raise can
+ * validate its argument with one load.
+ */
+std::array<softirq_action, NR_SOFTIRQS> softirq_vec;
+std::atomic<uint32_t> registered_mask{0};
+std::atomic<bool> table_frozen{false};
+std::mutex table_mutex;
+softirq_config config;
+uint64_t max_time_cycles; /* derived from config.max_time_ns when frozen */
+
+const char *entry_name(unsigned nr)
+{
+	if (nr >= NR_SOFTIRQS)
+		return "?";
+	if (softirq_vec[nr].name)
+		return softirq_vec[nr].name;
+	return default_names[nr] ? default_names[nr] : "free";
+}
+
+int check_registered(const char *fn, unsigned nr)
+{
+	if (nr < NR_SOFTIRQS && (registered_mask.load(std::memory_order_relaxed) >> nr & 1u))
+		return 0;
+	BH_LOG(ERR, log::softirq, "%s: softirq %u is not registered", fn, nr);
+	return -EINVAL;
+}
+
+int open_locked(unsigned nr, softirq_handler h, void *data, const char *name)
+{
+	if (table_frozen.load(std::memory_order_relaxed)) {
+		BH_LOG(ERR, log::softirq,
+		       "open_softirq: table is frozen after bh::start(), cannot register softirq %u (%s)",
+		       nr, name ? name : entry_name(nr));
+		return -EBUSY;
+	}
+	if (softirq_vec[nr].action) {
+		BH_LOG(ERR, log::softirq, "open_softirq: softirq %u is already registered as %s", nr,
+		       entry_name(nr));
+		return -EEXIST;
+	}
+	softirq_vec[nr] = softirq_action{h, data, name ? name : default_names[nr], nr};
+	registered_mask.fetch_or(1u << nr, std::memory_order_release);
+	return 0;
+}
+
+void count_local_raise(softirq_lcore &s, unsigned nr)
+{
+	if (detail::current_role() == thread_role::ksoftirqd)
+		s.raised_ksoftirqd[nr].add();
+	else
+		s.raised_lcore[nr].add();
+}
+
+} // namespace
+
+int open_softirq(unsigned nr, softirq_handler h, void *data, const char *name) noexcept
+{
+	if (nr >= NR_SOFTIRQS || !h) {
+		BH_LOG(ERR, log::softirq, "open_softirq: %s (index %u, table has %u entries)",
+		       h ? "index out of range" : "null handler", nr, unsigned(NR_SOFTIRQS));
+		return -EINVAL;
+	}
+	std::lock_guard lock(table_mutex);
+	return open_locked(nr, h, data, name);
+}
+
+int alloc_softirq(softirq_handler h, void *data, const char *name, unsigned after, unsigned before) noexcept
+{
+	if (!h || after >= NR_SOFTIRQS || before > NR_SOFTIRQS || after >= before) {
+		BH_LOG(ERR, log::softirq, "alloc_softirq: %s", h ? "bad range" : "null handler");
+		return -EINVAL;
+	}
+	std::lock_guard lock(table_mutex);
+	for (unsigned nr = after + 1; nr < before; nr++) {
+		/* Predefined indices stay reserved for their subsystem even when unused. */
+		if (!softirq_vec[nr].action && !default_names[nr]) {
+			const int rc = open_locked(nr, h, data, name);
+			return rc ? rc : int(nr);
+		}
+	}
+	BH_LOG(ERR, log::softirq, "alloc_softirq: no free entry between %s (%u) and %s (%u) for %s",
+	       entry_name(after), after, entry_name(before), before, name ? name : "softirq");
+	return -ENOSPC;
+}
+
+int close_softirq(unsigned nr) noexcept
+{
+	if (check_registered("close_softirq", nr))
+		return -EINVAL;
+	std::lock_guard lock(table_mutex);
+	if (table_frozen.load(std::memory_order_relaxed)) {
+		BH_LOG(ERR, log::softirq, "close_softirq: table is frozen, cannot remove %s", entry_name(nr));
+		return -EBUSY;
+	}
+	registered_mask.fetch_and(~(1u << nr), std::memory_order_relaxed);
+	for (unsigned l = 0; l < max_lcores; l++)
+		softirq_state[l].pending.fetch_and(~(1u << nr), std::memory_order_relaxed);
+	softirq_vec[nr] = softirq_action{};
+	return 0;
+}
+
+bool softirq_table_frozen() noexcept
+{
+	return table_frozen.load(std::memory_order_acquire);
+}
+
+const softirq_action &softirq_entry(unsigned nr) noexcept
+{
+	static const softirq_action none{};
+	return nr < NR_SOFTIRQS ? softirq_vec[nr] : none;
+}
+
+int raise_softirq(unsigned nr) noexcept
+{
+	if (check_registered("raise_softirq", nr))
+		return -EINVAL;
+	unsigned id = lcore_id();
+	if (id >= max_lcores) {
+		BH_LOG(ERR, log::softirq, "raise_softirq: calling thread is not an lcore; use raise_softirq_on()");
+		return -ENODEV;
+	}
+	softirq_lcore &s = softirq_state[id];
+	s.pending.fetch_or(1u << nr, std::memory_order_release);
+	count_local_raise(s, nr);
+	return 0;
+}
+
+int raise_softirq_irqoff(unsigned nr) noexcept
+{
+	if (check_registered("raise_softirq_irqoff", nr))
+		return -EINVAL;
+	unsigned id = lcore_id();
+	if (id >= max_lcores) {
+		BH_LOG(ERR, log::softirq, "raise_softirq_irqoff: calling thread is not an lcore");
+		return -ENODEV;
+	}
+	softirq_lcore &s = softirq_state[id];
+	s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
+	count_local_raise(s, nr);
+	return 0;
+}
+
+int raise_softirq_on(unsigned lcore, unsigned nr) noexcept
+{
+	if (check_registered("raise_softirq_on", nr))
+		return -EINVAL;
+	if (!detail::lcore_valid(lcore)) {
+		BH_LOG(ERR, log::softirq, "raise_softirq_on: lcore %u is not an enabled lcore", lcore);
+		return -EINVAL;
+	}
+	if (lcore == lcore_id())
+		return raise_softirq(nr);
+	softirq_lcore &s = softirq_state[lcore];
+	/*
+	 * seq_cst pairs with the target's store to its sleeping flag before it
+	 * re-checks pending: either it sees this bit or lcore_kick sees it asleep.
+	 */
+	s.pending.fetch_or(1u << nr, std::memory_order_seq_cst);
+	s.raised_remote[nr].fetch_add(1, std::memory_order_relaxed);
+	lcore_kick(lcore);
+	return 0;
+}
+
+uint32_t local_softirq_pending() noexcept
+{
+	unsigned id = lcore_id();
+	return id < max_lcores ? softirq_state[id].pending.load(std::memory_order_relaxed) : 0;
+}
+
+bool detail::run_softirqs(softirq_lcore &s, thread_role who) noexcept
+{
+	detail::tl_preempt_count += softirq_offset;
+	const uint64_t start = rte_rdtsc();
+	const uint64_t deadline = start + max_time_cycles;
+	unsigned passes = config.max_restart;
+	uint64_t t0 = start;
+	bool left = false;
+
+	for (;;) {
+		uint32_t pending = s.pending.exchange(0, std::memory_order_acquire);
+		while (pending) {
+			const unsigned nr = unsigned(std::countr_zero(pending));
+			pending &= pending - 1;
+			const softirq_action &e = softirq_vec[nr];
+			if (!e.action)
+				continue;
+			e.action(e);
+			const uint64_t t1 = rte_rdtsc();
+			s.run[nr].add();
+			s.cycles[nr].add(t1 - t0);
+			if (who == thread_role::ksoftirqd)
+				s.run_ksoftirqd[nr].add();
+			t0 = t1;
+		}
+		if (!s.pending.load(std::memory_order_relaxed))
+			break;
+		if (--passes == 0 || t0 >= deadline) {
+			left = true;
+			break;
+		}
+	}
+	detail::tl_preempt_count -= softirq_offset;
+	return left;
+}
+
+void do_softirq() noexcept
+{
+	if (detail::tl_preempt_count & (hardirq_mask | softirq_mask))
+		return;
+	unsigned id = lcore_id();
+	if (id >= max_lcores)
+		return;
+	softirq_lcore &s = softirq_state[id];
+	if (!s.pending.load(std::memory_order_relaxed))
+		return;
+
+	const thread_role who = detail::current_role();
+	if (who == thread_role::ksoftirqd) {
+		/* Called from ksoftirqd outside a handler: it already owns the lcore. */
+		detail::run_softirqs(s, who);
+		return;
+	}
+	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
+		if (detail::run_softirqs(s, who))
+			detail::wakeup_softirqd(s);
+		return;
+	}
+	if (config.policy == ksoftirqd_policy::inline_always && detail::exec_lock_try(s)) {
+		detail::run_softirqs(s, who);
+		detail::exec_lock_release(s);
+	}
+}
+
+int softirq_set_config(const softirq_config &cfg) noexcept
+{
+	if (cfg.max_restart == 0 || cfg.max_time_ns == 0) {
+		BH_LOG(ERR, log::softirq, "softirq_set_config: max_restart and max_time_ns must be > 0");
+		return -EINVAL;
+	}
+	std::lock_guard lock(table_mutex);
+	if (table_frozen.load(std::memory_order_relaxed)) {
+		BH_LOG(ERR, log::softirq, "softirq_set_config: refused after bh::start()");
+		return -EBUSY;
+	}
+	config = cfg;
+	return 0;
+}
+
+softirq_config softirq_get_config() noexcept
+{
+	std::lock_guard lock(table_mutex);
+	return config;
+}
+
+void detail::softirq_freeze(bool frozen) noexcept
+{
+	std::lock_guard lock(table_mutex);
+	max_time_cycles = config.max_time_ns * rte_get_tsc_hz() / 1000000000ull;
+	table_frozen.store(frozen, std::memory_order_release);
+}
+
+softirq_stats softirq_get_stats(unsigned lcore, unsigned nr) noexcept
+{
+	softirq_stats st;
+	if (lcore >= max_lcores || nr >= NR_SOFTIRQS)
+		return st;
+	const softirq_lcore &s = softirq_state[lcore];
+	st.raised = s.raised_lcore[nr].read() + s.raised_ksoftirqd[nr].read() +
+		    s.raised_remote[nr].load(std::memory_order_relaxed);
+	st.run = s.run[nr].read();
+	st.run_ksoftirqd = s.run_ksoftirqd[nr].read();
+	st.cycles = s.cycles[nr].read();
+	st.ns = uint64_t(double(st.cycles) * 1e9 / double(rte_get_tsc_hz()));
+	return st;
+}
+
+void softirq_dump(FILE *out) noexcept
+{
+	unsigned lcores[max_lcores];
+	unsigned n = 0;
+	for (unsigned l = 0; l < max_lcores; l++)
+		if (detail::lcore_valid(l))
+			lcores[n++] = l;
+	fprintf(out, "%12s", "");
+	for (unsigned i = 0; i < n; i++)
+		fprintf(out, " %10s%-3u", "LCORE", lcores[i]);
+	fputc('\n', out);
+	const uint32_t mask = registered_mask.load(std::memory_order_acquire);
+	for (unsigned nr = 0; nr < NR_SOFTIRQS; nr++) {
+		if (!(mask >> nr & 1u))
+			continue;
+		fprintf(out, "%11.11s:", entry_name(nr));
+		for (unsigned i = 0; i < n; i++)
+			fprintf(out, " %13" PRIu64, softirq_get_stats(lcores[i], nr).run);
+		fputc('\n', out);
+	}
+}
+
+} // namespace bh

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/*
+ * Shared test support: the EAL comes up once per test binary (test_main),
+ * lcores are std::threads registered with rte_thread_register so that
+ * ThreadSanitizer sees every hand-off, and a watchdog ends a hung test.
+ */
+
+#include <atomic>
+#include <chrono>
+#include <condition_variable>
+#include <cstdio>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "bh_softirq.h"
+
+namespace bh::test {
+
+/* A DPDK lcore on its own thread, optionally pinned to one CPU. */
+class test_lcore {
+public:
+	explicit test_lcore(int cpu = -1);
+	~test_lcore();
+	test_lcore(const test_lcore &) = delete;
+	test_lcore &operator=(const test_lcore &) = delete;
+
+	unsigned id() const { return id_; }
+	pid_t tid() const { return tid_; }
+
+	/* Runs @p fn on the lcore thread and waits for it. */
+	void run(std::function<void()> fn);
+	/* Runs bh::lcore_run() on the lcore thread until stop_loop(). */
+	void start_loop();
+	void stop_loop();
+
+private:
+	void main(int cpu);
+	std::mutex m_;
+	std::condition_variable cv_;
+	std::function<void()> job_;
+	bool job_done_ = false, quit_ = false, looping_ = false;
+	unsigned id_ = 0;
+	pid_t tid_ = 0;
+	std::thread thread_;
+};
+
+/* Captures rte_log output while alive. */
+class log_capture {
+public:
+	log_capture();
+	~log_capture();
+	std::string text();
+	bool contains(const std::string &s) { return text().find(s) != std::string::npos; }
+
+private:
+	char *buf_ = nullptr;
+	size_t len_ = 0;
+	FILE *f_ = nullptr;
+};
+
+/* Polls @p pred every 100 us until true or @p timeout; returns its last value. */
+bool wait_until(const std::function<bool()> &pred,
+		std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
+
+/* Busy-waits for @p ns nanoseconds of TSC time. */
+void spin_ns(uint64_t ns);
+
+/* Nanoseconds per TSC cycle conversion. */
+double cycles_to_ns(uint64_t cycles);
+
+/* CPU time (user+sys) of thread @p tid in nanoseconds, from /proc. */
+uint64_t thread_cpu_ns(pid_t tid);
+
+/* Thread id of the first thread of this process named @p comm, or 0. */
+pid_t find_thread(const std::string &comm);
+
+/*
+ * Base fixture: remembers softirqs a test registers and undoes everything
+ * (framework stopped, entries closed, configs reset) after the test.
+ */
+class core_test : public ::testing::Test {
+protected:
+	void TearDown() override;
+	/* open_softirq that expects success and is undone at TearDown. */
+	void open(unsigned nr, softirq_handler h, void *data = nullptr);
+	std::vector<unsigned> opened_;
+};
+
+} // namespace bh::test
