@@ -128,6 +128,11 @@ void sleep_once(lcore_loop &l, softirq_lcore &s)
 			ok = false;
 	});
 	if (ok) {
+		/*
+		 * Re-arm the kick only now: a kicker that still sees the previous
+		 * sleep must find wake_posted set and not write again.
+		 */
+		l.wake_posted.store(false, std::memory_order_relaxed);
 		l.sleeping.store(true, std::memory_order_seq_cst);
 		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
 			epoll_event ev[4];
@@ -138,7 +143,6 @@ void sleep_once(lcore_loop &l, softirq_lcore &s)
 			}
 		}
 		l.sleeping.store(false, std::memory_order_relaxed);
-		l.wake_posted.store(false, std::memory_order_relaxed);
 	}
 	for_each_fn(l, [&](pollfn &fn) {
 		if (armed) {

@@ -1,1 +1,191 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* The lcore loop, the framework's lifecycle and EAL bring-up/attach. */
+#include <atomic>
+#include <cinttypes>
+#include <cstdio>
+#include <string>
+#include <unistd.h>
+
+#include "bh_context.h"
+#include "bh_eal.h"
+#include "bh_ksoftirqd.h"
+#include "bh_lcore.h"
+#include "bh_percpu.h"
+#include "bh_softirq.h"
 #include "bh_test.h"
+
+namespace bh {
+namespace {
+
+using test::core_test;
+using test::log_capture;
+using test::test_lcore;
+using test::wait_until;
+
+class lcore : public core_test {};
+
+std::string trace;
+
+class tracer : public pollfn {
+public:
+	tracer(char tag, unsigned raise = NR_SOFTIRQS) : tag_(tag), raise_(raise) {}
+	bool poll() override
+	{
+		trace += tag_;
+		if (raise_ < NR_SOFTIRQS)
+			raise_softirq(raise_);
+		return false;
+	}
+
+private:
+	char tag_;
+	unsigned raise_;
+};
+
+TEST_F(lcore, test_lcore_iteration_runs_top_halves_then_softirqs_then_tasks)
+{
+	open(9, [](const softirq_action &) {
+		EXPECT_FALSE(in_hardirq()) << "softirqs run after the top half ends";
+		trace += 'S';
+	});
+	ASSERT_EQ(start(), 0);
+	test_lcore lc;
+	tracer top('T', 9), task('A');
+	ASSERT_EQ(lcore_add_top_half(lc.id(), top), 0);
+	ASSERT_EQ(lcore_add_task(lc.id(), task), 0);
+	trace.clear();
+	bool work = false;
+	lc.run([&] { work = lcore_poll_once(); });
+	EXPECT_EQ(trace, "TSA");
+	EXPECT_TRUE(work) << "a softirq ran, so the iteration did work";
+}
+
+TEST_F(lcore, test_lcore_poll_once_serves_an_embedding_application)
+{
+	/* The main thread is EAL lcore 0 and never called lcore_attach(). */
+	static int ran;
+	open(9, [](const softirq_action &) { ran++; });
+	ASSERT_EQ(start(), 0);
+	ran = 0;
+	ASSERT_EQ(raise_softirq(9), 0);
+	EXPECT_TRUE(lcore_poll_once());
+	EXPECT_EQ(ran, 1);
+	EXPECT_FALSE(lcore_poll_once());
+}
+
+TEST_F(lcore, test_lcore_run_refused_before_start)
+{
+	log_capture log;
+	EXPECT_EQ(lcore_run(), -EPERM);
+	EXPECT_TRUE(log.contains("bh::start() has not run")) << log.text();
+}
+
+TEST_F(lcore, test_lcore_bad_arguments_are_refused)
+{
+	ASSERT_EQ(start(), 0);
+	tracer t('x');
+	log_capture log;
+	EXPECT_EQ(lcore_add_task(max_lcores, t), -EINVAL);
+	EXPECT_EQ(lcore_set_idle(0, idle_mode::sleep, 0), -EINVAL);
+	EXPECT_EQ(start(), -EALREADY);
+	int rc = 0;
+	std::thread([&] { rc = lcore_attach(); }).join();
+	EXPECT_EQ(rc, -ENODEV);
+	EXPECT_TRUE(log.contains("not a DPDK lcore")) << log.text();
+
+	test_lcore lc;
+	lc.start_loop();
+	EXPECT_EQ(lcore_add_task(lc.id(), t), -EBUSY);
+	lc.stop_loop();
+	EXPECT_EQ(lcore_add_task(lc.id(), t), 0);
+	EXPECT_EQ(lcore_clear(lc.id()), 0);
+}
+
+TEST_F(lcore, test_lcore_stop_returns_every_loop)
+{
+	static std::atomic<int> ran{0};
+	open(9, [](const softirq_action &) { ran++; });
+	ASSERT_EQ(start(), 0);
+	test_lcore a(0), b(1);
+	a.start_loop();
+	b.start_loop();
+	EXPECT_EQ(stop(), 0);
+	EXPECT_FALSE(started());
+	EXPECT_EQ(stop(), -EALREADY);
+	/* Both loops have returned: the framework can start again and run them. */
+	ASSERT_EQ(start(), 0);
+	a.start_loop();
+	ASSERT_EQ(raise_softirq_on(a.id(), 9), 0);
+	EXPECT_TRUE(wait_until([] { return ran.load() == 1; }));
+}
+
+TEST_F(lcore, test_lcore_sleeping_lcore_is_woken_once_not_per_raise)
+{
+	static std::atomic<uint64_t> ran{0};
+	open(9, [](const softirq_action &) { ran++; });
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 1000), 0);
+	lc.start_loop();
+	ASSERT_TRUE(wait_until([&] { return lcore_get_stats(lc.id()).sleeps > 0; }));
+	const lcore_stats before = lcore_get_stats(lc.id());
+	for (int i = 0; i < 10000; i++)
+		ASSERT_EQ(raise_softirq_on(lc.id(), 9), 0);
+	EXPECT_TRUE(wait_until([] { return ran.load() > 0; }));
+	lc.stop_loop();
+	const lcore_stats after = lcore_get_stats(lc.id());
+	/*
+	 * The lcore wakes, runs what is pending and sleeps again many times
+	 * during the burst; each sleep costs at most one eventfd write, however
+	 * many raises arrive during it.
+	 */
+	const uint64_t writes = after.wakeups - before.wakeups;
+	printf("10000 remote raises: %" PRIu64 " eventfd writes, %" PRIu64 " sleeps\n", writes,
+	       after.sleeps - before.sleeps);
+	EXPECT_GE(writes, 1u);
+	EXPECT_LT(writes, 1000u) << "the lcore is woken per raise, not per sleep";
+}
+
+TEST_F(lcore, test_lcore_yields_while_ksoftirqd_owns_its_softirqs)
+{
+	static std::atomic<bool> storm{true};
+	open(9, [](const softirq_action &) {
+		if (storm.load())
+			raise_softirq(9);
+	});
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	lc.start_loop();
+	const uint64_t yields = lcore_get_stats(lc.id()).yields;
+	storm = true;
+	ASSERT_EQ(raise_softirq_on(lc.id(), 9), 0);
+	EXPECT_TRUE(wait_until([&] { return lcore_get_stats(lc.id()).yields > yields + 10; }));
+	storm = false;
+	EXPECT_TRUE(wait_until([&] { return !ksoftirqd_get_stats(lc.id()).active; }));
+	lc.stop_loop();
+}
+
+TEST_F(lcore, test_lcore_counts_busy_and_idle_cycles)
+{
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	lc.start_loop();
+	std::this_thread::sleep_for(std::chrono::milliseconds(50));
+	lc.stop_loop();
+	const lcore_stats st = lcore_get_stats(lc.id());
+	EXPECT_GT(st.iterations, 1000u);
+	EXPECT_GT(st.idle_cycles, st.busy_cycles) << "an lcore with nothing to do is idle";
+}
+
+TEST(eal, test_eal_bring_up_is_unique_per_process_and_attachable)
+{
+	EXPECT_TRUE(eal_initialised());
+	EXPECT_EQ(eal_file_prefix(), "bh-" + std::to_string(getpid()));
+	log_capture log;
+	EXPECT_EQ(eal_init(eal_options{}), -EALREADY);
+	EXPECT_TRUE(log.contains("already initialised")) << log.text();
+	EXPECT_EQ(eal_attach(), 0);
+}
+
+} // namespace
+} // namespace bh

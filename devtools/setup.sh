@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Installs the Debian 12 packages bottomhalf needs to build, test and run.
+# Idempotent: prints nothing when everything is already installed.
+set -euo pipefail
+
+packages=(
+    libdpdk-dev dpdk dpdk-dev dpdk-doc
+    meson ninja-build pkg-config g++
+    libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
+    python3 iproute2 iperf3 iputils-ping gnuplot-nox tcpdump
+)
+
+installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |
+    awk '$1 == "installed" { print $2 }' || true)
+missing=()
+for p in "${packages[@]}"; do
+    grep -qxF "$p" <<<"$installed" || missing+=("$p")
+done
+
+if ((${#missing[@]})); then
+    if ((EUID != 0)); then
+        echo "setup.sh: missing packages (${missing[*]}); run as root to install them" >&2
+        exit 1
+    fi
+    echo "setup.sh: installing ${missing[*]}"
+    if ! out=$({ apt-get update -qq &&
+        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } 2>&1); then
+        printf '%s\n' "$out" >&2
+        echo "setup.sh: apt-get failed" >&2
+        exit 1
+    fi
+fi
+
+meson_version=$(meson --version)
+if ! dpkg --compare-versions "$meson_version" ge 1.0; then
+    echo "setup.sh: meson $meson_version at $(command -v meson) is too old, need >= 1.0" >&2
+    exit 1
+fi
