@@ -24,6 +24,7 @@
 #include <benchmark/benchmark.h>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/post.hpp>
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_ring.h>
@@ -47,7 +48,7 @@ constexpr unsigned local_nr(unsigned i)
 constexpr unsigned remote_nr = local_nr(max_batch);
 static_assert(remote_nr < bh::TASKLET_SOFTIRQ, "the benchmark's softirqs must fit in the free range");
 
-/* Deferred calls run on the main lcore; compared with what was posted, so a lost or elided call fails the run. */
+/* Deferred calls run on the main lcore, checked against the calls posted so that none is lost or elided. */
 uint64_t local_calls;
 /* Runs of the remote softirq: written only by whichever thread owns the remote lcore's softirqs. */
 uint64_t remote_calls;
@@ -79,10 +80,9 @@ void bm_defer(benchmark::State &state)
 	if (local_calls - before != posted)
 		state.SkipWithError("a deferred call did not run");
 	state.SetItemsProcessed(int64_t(posted));
-	/* An inverted rate of items per second is seconds per item; the 1e-9 makes it ns. */
-	state.counters["ns_per_call"] =
-		benchmark::Counter(batch * 1e-9, benchmark::Counter::kIsIterationInvariantRate |
-							benchmark::Counter::kInvert);
+	/* An inverted rate of calls per second: seconds per call, printed as e.g. "14.2ns". */
+	state.counters["per_call"] = benchmark::Counter(
+		batch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 template <int (*Raise)(unsigned) noexcept>
@@ -103,6 +103,19 @@ struct softirq_dispatch {
 		bh::do_softirq();
 	}
 };
+
+/*
+ * A raise alone. The bit stays pending, so each raise after the first finds
+ * it set, as raises do on a busy lcore; it runs once at the end so that the
+ * next benchmark starts with nothing pending.
+ */
+template <int (*Raise)(unsigned) noexcept>
+void bm_raise_only(benchmark::State &state)
+{
+	for (auto _ : state)
+		raise_batch<Raise>(1);
+	bh::do_softirq();
+}
 
 /* The top-half path: raise inside irq_enter/irq_exit, and irq_exit runs the softirqs. */
 struct top_half_raise {
@@ -198,6 +211,26 @@ struct ring_queue {
 	}
 };
 
+/* The instructions raise + dispatch are built from, to tell what their cost is made of. */
+std::atomic<uint32_t> pending_word;
+
+void locked_or()
+{
+	pending_word.fetch_or(1, std::memory_order_release);
+}
+
+void take_pending()
+{
+	uint32_t v = pending_word.exchange(0, std::memory_order_acquire);
+	benchmark::DoNotOptimize(v);
+}
+
+void read_tsc()
+{
+	uint64_t t = rte_rdtsc();
+	benchmark::DoNotOptimize(t);
+}
+
 /* Depth nested Guards around an empty body. */
 template <class Guard, unsigned Depth>
 void section()
@@ -210,11 +243,12 @@ void section()
 	}
 }
 
-template <class Guard, unsigned Depth>
-void bm_section(benchmark::State &state)
+/* Times a bare operation with nothing around it. */
+template <void (*Op)()>
+void bm_repeat(benchmark::State &state)
 {
 	for (auto _ : state)
-		section<Guard, Depth>();
+		Op();
 }
 
 /* What local_bh_disable is at heart: a per-thread count, kept in order by compiler barriers. */
@@ -362,12 +396,18 @@ void register_benchmarks()
 	     })
 		b->ArgName("batch")->Arg(1)->Arg(max_batch);
 
-	RegisterBenchmark("BM_local_bh_disable_enable", bm_section<bh::bh_disable_guard, 1>);
-	RegisterBenchmark("BM_local_bh_disable_enable_nested2", bm_section<bh::bh_disable_guard, 2>);
-	RegisterBenchmark("BM_peer_thread_local_counter", bm_section<tl_counter_guard, 1>);
-	RegisterBenchmark("BM_peer_thread_local_counter_nested2", bm_section<tl_counter_guard, 2>);
-	RegisterBenchmark("BM_peer_mutex_lock_unlock", bm_section<mutex_guard, 1>);
-	RegisterBenchmark("BM_peer_sigprocmask", bm_section<sigmask_guard, 1>);
+	RegisterBenchmark("BM_raise_softirq_only", bm_raise_only<bh::raise_softirq>);
+	RegisterBenchmark("BM_raise_softirq_irqoff_only", bm_raise_only<bh::raise_softirq_irqoff>);
+	RegisterBenchmark("BM_ref_locked_or", bm_repeat<locked_or>);
+	RegisterBenchmark("BM_ref_exchange", bm_repeat<take_pending>);
+	RegisterBenchmark("BM_ref_rdtsc", bm_repeat<read_tsc>);
+
+	RegisterBenchmark("BM_local_bh_disable_enable", bm_repeat<section<bh::bh_disable_guard, 1>>);
+	RegisterBenchmark("BM_local_bh_disable_enable_nested2", bm_repeat<section<bh::bh_disable_guard, 2>>);
+	RegisterBenchmark("BM_peer_thread_local_counter", bm_repeat<section<tl_counter_guard, 1>>);
+	RegisterBenchmark("BM_peer_thread_local_counter_nested2", bm_repeat<section<tl_counter_guard, 2>>);
+	RegisterBenchmark("BM_peer_mutex_lock_unlock", bm_repeat<section<mutex_guard, 1>>);
+	RegisterBenchmark("BM_peer_sigprocmask", bm_repeat<section<sigmask_guard, 1>>);
 
 	RegisterBenchmark("BM_raise_softirq_on_remote", bm_raise_on_remote);
 }

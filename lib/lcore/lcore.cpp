@@ -19,6 +19,7 @@
 #include "bh_log.h"
 #include "bh_softirq.h"
 #include "softirq_private.h"
+#include "tasklet_private.h"
 
 namespace bh {
 
@@ -191,6 +192,7 @@ int start() noexcept
 		BH_LOG(ERR, log::lcore, "bh::start: already started");
 		return -EALREADY;
 	}
+	detail::tasklet_softirqs_open();
 	detail::softirq_freeze(true);
 	for (unsigned l = 0; l < max_lcores; l++) {
 		if (!rte_lcore_has_role(l, ROLE_RTE) && !loops[l].attached.load(std::memory_order_acquire))
@@ -199,6 +201,7 @@ int start() noexcept
 		if (const int rc = detail::ksoftirqd_spawn(l, cpus)) {
 			detail::ksoftirqd_reap_all();
 			detail::softirq_freeze(false);
+			detail::tasklet_softirqs_close();
 			framework_started.store(false);
 			return rc;
 		}
@@ -225,6 +228,7 @@ int stop() noexcept
 			std::this_thread::sleep_for(std::chrono::microseconds(100));
 	detail::ksoftirqd_reap_all();
 	detail::softirq_freeze(false);
+	detail::tasklet_softirqs_close();
 	framework_started.store(false);
 	return 0;
 }

@@ -16,6 +16,7 @@ extern int softirq;   /**< "bh.softirq": the vector, raising, do_softirq */
 extern int ksoftirqd; /**< "bh.ksoftirqd" */
 extern int context;   /**< "bh.context": bh-disable, sleeping checks */
 extern int lcore;     /**< "bh.lcore": lifecycle and the run loop */
+extern int tasklet;   /**< "bh.tasklet" */
 extern int eal;       /**< "bh.eal": EAL bring-up */
 
 } // namespace bh::log

@@ -8,6 +8,7 @@ int softirq = RTE_LOGTYPE_USER1;
 int ksoftirqd = RTE_LOGTYPE_USER1;
 int context = RTE_LOGTYPE_USER1;
 int lcore = RTE_LOGTYPE_USER1;
+int tasklet = RTE_LOGTYPE_USER1;
 int eal = RTE_LOGTYPE_USER1;
 } // namespace bh::log
 
@@ -30,6 +31,7 @@ RTE_INIT(bh_log_register)
 	bh::log::ksoftirqd = register_type("bh.ksoftirqd");
 	bh::log::context = register_type("bh.context");
 	bh::log::lcore = register_type("bh.lcore");
+	bh::log::tasklet = register_type("bh.tasklet");
 	bh::log::eal = register_type("bh.eal");
 }
 

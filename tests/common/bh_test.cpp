@@ -77,6 +77,10 @@ void test_lcore::main(int cpu)
 void test_lcore::run(std::function<void()> fn)
 {
 	std::unique_lock lock(m_);
+	if (looping_) {
+		ADD_FAILURE() << "test_lcore::run while the loop runs: stop_loop() first";
+		return;
+	}
 	job_ = std::move(fn);
 	job_done_ = false;
 	cv_.notify_all();

@@ -1,0 +1,279 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <cerrno>
+#include <chrono>
+#include <thread>
+
+#include <rte_log.h>
+#include <rte_pause.h>
+
+#include "bh_context.h"
+#include "bh_log.h"
+#include "bh_percpu.h"
+#include "bh_softirq.h"
+#include "bh_tasklet.h"
+#include "softirq_private.h"
+#include "tasklet_private.h"
+
+namespace bh {
+
+namespace detail {
+
+/* The softirq handlers and the API reach into tasklet through this. */
+struct tasklet_access {
+	static tasklet *&next(tasklet &t) { return t.next_; }
+	static std::atomic<unsigned> &state(tasklet &t) { return t.state_; }
+	static std::atomic<int> &count(tasklet &t) { return t.count_; }
+	static void call(tasklet &t) { t.func_(t.data_); }
+	static constexpr unsigned sched = tasklet::sched_bit;
+	static constexpr unsigned run = tasklet::run_bit;
+	static constexpr unsigned kill = tasklet::kill_bit;
+};
+
+} // namespace detail
+
+namespace {
+
+using access = detail::tasklet_access;
+
+/*
+ * One lcore's tasklets. Field access (legend of softirq_private.h):
+ *   [X] the lcore's softirq executor (the lcore thread, or its ksoftirqd
+ *       while that owns the lcore's softirqs)
+ *   [A] any thread, lock-free push
+ * A tasklet is on at most one list at a time: whoever sets its SCHED bit
+ * queues it, and only the executor of that list clears SCHED.
+ */
+struct tasklet_list {
+	tasklet *head = nullptr;              /* [X] */
+	tasklet **tail = &head;               /* [X] */
+	std::atomic<tasklet *> inbox{nullptr}; /* [A] push, [X] takes all */
+};
+
+enum list_kind : unsigned { hi_list = 0, normal_list = 1 };
+constexpr unsigned list_softirq[2] = {HI_SOFTIRQ, TASKLET_SOFTIRQ};
+
+struct tasklet_lcore {
+	tasklet_list lists[2];
+	lcore_counter run, requeued_running, requeued_disabled, killed, remote; /* [X] */
+};
+
+per_lcore<tasklet_lcore> tasklet_state;
+bool opened[2]; /* which of HI/TASKLET bh::start() registered for us */
+
+void append(tasklet_list &l, tasklet &t)
+{
+	access::next(t) = nullptr;
+	*l.tail = &t;
+	l.tail = &access::next(t);
+}
+
+void push_inbox(tasklet_list &l, tasklet &t)
+{
+	tasklet *head = l.inbox.load(std::memory_order_relaxed);
+	do
+		access::next(t) = head;
+	while (!l.inbox.compare_exchange_weak(head, &t, std::memory_order_release, std::memory_order_relaxed));
+}
+
+/* Moves the inbox (pushed newest first) to the tail of the list, oldest first. */
+unsigned splice_inbox(tasklet_list &l)
+{
+	tasklet *in = l.inbox.exchange(nullptr, std::memory_order_acquire);
+	tasklet *fifo = nullptr;
+	unsigned n = 0;
+	while (in) {
+		tasklet *next = access::next(*in);
+		access::next(*in) = fifo;
+		fifo = in;
+		in = next;
+		n++;
+	}
+	while (fifo) {
+		tasklet *next = access::next(*fifo);
+		append(l, *fifo);
+		fifo = next;
+	}
+	return n;
+}
+
+/* True if the calling thread is the executor of @p lcore's softirqs right now. */
+bool executes(unsigned lcore)
+{
+	if (detail::current_role() == detail::thread_role::ksoftirqd)
+		return true;
+	return !detail::softirq_state[lcore].ksoftirqd_active.load(std::memory_order_acquire);
+}
+
+void tasklet_action(list_kind kind)
+{
+	tasklet_lcore &st = tasklet_state.this_lcore();
+	tasklet_list &l = st.lists[kind];
+	st.remote.add(splice_inbox(l));
+	tasklet *list = l.head;
+	l.head = nullptr;
+	l.tail = &l.head;
+
+	while (list) {
+		tasklet &t = *list;
+		list = access::next(t);
+		std::atomic<unsigned> &state = access::state(t);
+		if (state.load(std::memory_order_acquire) & access::kill) {
+			state.fetch_and(~access::sched, std::memory_order_release);
+			st.killed.add();
+			continue;
+		}
+		if (!(state.fetch_or(access::run, std::memory_order_acquire) & access::run)) {
+			if (access::count(t).load(std::memory_order_acquire) == 0) {
+				/* Clear SCHED first: a schedule during the call queues it again. */
+				state.fetch_and(~access::sched, std::memory_order_relaxed);
+				access::call(t);
+				state.fetch_and(~access::run, std::memory_order_release);
+				st.run.add();
+				continue;
+			}
+			state.fetch_and(~access::run, std::memory_order_release);
+			st.requeued_disabled.add();
+		} else {
+			st.requeued_running.add();
+		}
+		append(l, t);
+		raise_softirq(list_softirq[kind]);
+	}
+}
+
+void hi_action(const softirq_action &) { tasklet_action(hi_list); }
+void normal_action(const softirq_action &) { tasklet_action(normal_list); }
+
+int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
+{
+	const unsigned self = lcore_id();
+	const bool local = lcore == no_lcore || lcore == self;
+	if (local && self >= max_lcores) {
+		BH_LOG(ERR, log::tasklet, "%s: calling thread is not an lcore; name the lcore with %s_on", fn, fn);
+		return -ENODEV;
+	}
+	if (!local && !detail::lcore_valid(lcore)) {
+		BH_LOG(ERR, log::tasklet, "%s: lcore %u is not an enabled lcore", fn, lcore);
+		return -EINVAL;
+	}
+	if (access::state(t).fetch_or(access::sched, std::memory_order_acq_rel) & access::sched)
+		return 0;
+	const unsigned target = local ? self : lcore;
+	tasklet_list &l = tasklet_state[target].lists[kind];
+	if (local && executes(target)) {
+		append(l, t);
+		raise_softirq(list_softirq[kind]);
+	} else {
+		push_inbox(l, t);
+		raise_softirq_on(target, list_softirq[kind]);
+	}
+	return 1;
+}
+
+/* Blocking waits of disable and kill: slow paths, so yield, then sleep. */
+template <class Pred>
+void wait_for(Pred &&done)
+{
+	for (unsigned i = 0; !done(); i++) {
+		if (i < 64)
+			rte_pause();
+		else if (i < 256)
+			std::this_thread::yield();
+		else
+			std::this_thread::sleep_for(std::chrono::microseconds(50));
+	}
+}
+
+} // namespace
+
+int tasklet_schedule(tasklet &t) noexcept
+{
+	return schedule(t, normal_list, no_lcore, "tasklet_schedule");
+}
+
+int tasklet_hi_schedule(tasklet &t) noexcept
+{
+	return schedule(t, hi_list, no_lcore, "tasklet_hi_schedule");
+}
+
+int tasklet_schedule_on(unsigned lcore, tasklet &t) noexcept
+{
+	return schedule(t, normal_list, lcore, "tasklet_schedule");
+}
+
+int tasklet_hi_schedule_on(unsigned lcore, tasklet &t) noexcept
+{
+	return schedule(t, hi_list, lcore, "tasklet_hi_schedule");
+}
+
+void tasklet_disable_nosync(tasklet &t) noexcept
+{
+	access::count(t).fetch_add(1, std::memory_order_acq_rel);
+}
+
+int tasklet_disable(tasklet &t) noexcept
+{
+	if (const int rc = might_sleep("tasklet_disable"))
+		return rc;
+	tasklet_disable_nosync(t);
+	wait_for([&] { return !t.running(); });
+	return 0;
+}
+
+int tasklet_enable(tasklet &t) noexcept
+{
+	int c = access::count(t).load(std::memory_order_relaxed);
+	do {
+		if (c <= 0) {
+			BH_LOG(ERR, log::tasklet, "tasklet_enable: tasklet is not disabled");
+			return -EINVAL;
+		}
+	} while (!access::count(t).compare_exchange_weak(c, c - 1, std::memory_order_acq_rel));
+	return 0;
+}
+
+int tasklet_kill(tasklet &t) noexcept
+{
+	if (const int rc = might_sleep("tasklet_kill"))
+		return rc;
+	std::atomic<unsigned> &state = access::state(t);
+	state.fetch_or(access::kill, std::memory_order_acq_rel);
+	wait_for([&] { return !(state.load(std::memory_order_acquire) & (access::sched | access::run)); });
+	state.fetch_and(~access::kill, std::memory_order_release);
+	return 0;
+}
+
+tasklet_stats tasklet_get_stats(unsigned lcore) noexcept
+{
+	tasklet_stats st;
+	if (lcore >= max_lcores)
+		return st;
+	const tasklet_lcore &s = tasklet_state[lcore];
+	st.run = s.run.read();
+	st.requeued_running = s.requeued_running.read();
+	st.requeued_disabled = s.requeued_disabled.read();
+	st.killed = s.killed.read();
+	st.remote = s.remote.read();
+	return st;
+}
+
+void detail::tasklet_softirqs_open() noexcept
+{
+	const softirq_handler handlers[2] = {hi_action, normal_action};
+	for (unsigned k = 0; k < 2; k++) {
+		opened[k] = !softirq_entry(list_softirq[k]).action &&
+			    open_softirq(list_softirq[k], handlers[k]) == 0;
+		if (!opened[k] && softirq_entry(list_softirq[k]).action != handlers[k])
+			BH_LOG(WARNING, log::tasklet, "softirq %u is taken by %s: tasklets on it will not run",
+			       list_softirq[k], softirq_entry(list_softirq[k]).name);
+	}
+}
+
+void detail::tasklet_softirqs_close() noexcept
+{
+	for (unsigned k = 0; k < 2; k++)
+		if (opened[k])
+			close_softirq(list_softirq[k]);
+}
+
+} // namespace bh
