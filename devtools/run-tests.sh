@@ -22,12 +22,12 @@ rm -f build/meson-logs/testlog.json build-tsan/meson-logs/testlog.json
 
 # Failures are counted by test-summary.py, not by meson test's exit code.
 SECONDS=0
-meson test -C build --print-errorlogs --num-processes 2 || true
+meson test -C build --no-rebuild --print-errorlogs --num-processes 2 || true
 echo "tests in build/ took ${SECONDS}s"
 
 SECONDS=0
 TSAN_OPTIONS="halt_on_error=1 second_deadlock_stack=1" \
-    meson test -C build-tsan --suite core --print-errorlogs || true
+    meson test -C build-tsan --no-rebuild --suite core --print-errorlogs || true
 echo "core tests in build-tsan/ took ${SECONDS}s"
 
 exec python3 devtools/test-summary.py build build-tsan

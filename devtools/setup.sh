@@ -3,6 +3,8 @@
 # Idempotent: prints nothing when everything is already installed.
 set -euo pipefail
 
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
 packages=(
     libdpdk-dev dpdk dpdk-dev dpdk-doc
     meson ninja-build pkg-config g++
@@ -23,12 +25,9 @@ if ((${#missing[@]})); then
         exit 1
     fi
     echo "setup.sh: installing ${missing[*]}"
-    if ! out=$({ apt-get update -qq &&
-        DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"; } 2>&1); then
-        printf '%s\n' "$out" >&2
-        echo "setup.sh: apt-get failed" >&2
-        exit 1
-    fi
+    quietly apt-get update -qq
+    quietly env DEBIAN_FRONTEND=noninteractive \
+        apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 
 meson_version=$(meson --version)

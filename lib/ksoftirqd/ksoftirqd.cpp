@@ -66,9 +66,10 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 		seen = s.ksoftirqd_kick.load(std::memory_order_acquire);
 		if (k.stop.load(std::memory_order_acquire))
 			break;
-		while (s.pending.load(std::memory_order_acquire) && !k.stop.load(std::memory_order_relaxed)) {
+		while ((s.pending.load(std::memory_order_acquire) & ~detail::lcore_only_mask) &&
+		       !k.stop.load(std::memory_order_relaxed)) {
 			detail::exec_lock_acquire(s);
-			detail::run_softirqs(s, thread_role::ksoftirqd);
+			detail::run_softirqs(s, thread_role::ksoftirqd, ~detail::lcore_only_mask);
 			detail::exec_lock_release(s);
 			s.ksoftirqd_batches.add();
 			/*

@@ -1,4 +1,5 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <algorithm>
 #include <atomic>
 #include <cerrno>
 #include <chrono>
@@ -20,6 +21,7 @@
 #include "bh_softirq.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
+#include "timer_private.h"
 
 namespace bh {
 
@@ -94,16 +96,17 @@ void for_each_fn(lcore_loop &l, F &&f)
 		f(*l.tasks[i]);
 }
 
-/* One iteration: top halves, softirqs on irq_exit, app tasks. */
-bool iterate(lcore_loop &l, softirq_lcore &s)
+/* One iteration: top halves (and the timer tick), softirqs on irq_exit, app tasks. */
+bool iterate(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
 {
 	bool work = false;
 	irq_enter();
+	detail::timer_tick(id, now);
 	for (unsigned i = 0; i < l.ntop; i++)
 		work |= l.top[i]->poll();
 	/* Softirqs count as this lcore's work unless its ksoftirqd owns them. */
-	work |= s.pending.load(std::memory_order_relaxed) != 0 &&
-		!s.ksoftirqd_active.load(std::memory_order_relaxed);
+	const uint32_t mine = s.ksoftirqd_active.load(std::memory_order_relaxed) ? detail::lcore_only_mask : ~0u;
+	work |= (s.pending.load(std::memory_order_relaxed) & mine) != 0;
 	irq_exit();
 	for (unsigned i = 0; i < l.ntasks; i++)
 		work |= l.tasks[i]->poll();
@@ -118,7 +121,19 @@ bool iterate(lcore_loop &l, softirq_lcore &s)
  * agrees. The sleeping flag and the pending mask form a Dekker pair with
  * raise_softirq_on()/lcore_kick(): one side always sees the other.
  */
-void sleep_once(lcore_loop &l, softirq_lcore &s)
+/* Milliseconds the lcore may sleep: its cap, or less if a timer is due sooner. */
+int sleep_timeout_ms(unsigned id, const lcore_loop &l)
+{
+	const uint64_t cap = l.max_sleep_ms.load(std::memory_order_relaxed);
+	const uint64_t next = detail::timer_next_expiry[id].tsc;
+	if (next == UINT64_MAX)
+		return int(cap);
+	const uint64_t now = rte_rdtsc();
+	const uint64_t ms = next > now ? (next - now) * 1000 / rte_get_tsc_hz() + 1 : 0;
+	return int(std::min(cap, ms));
+}
+
+void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
 {
 	unsigned armed = 0;
 	bool ok = true;
@@ -138,7 +153,7 @@ void sleep_once(lcore_loop &l, softirq_lcore &s)
 		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
 			epoll_event ev[4];
 			l.sleeps.add();
-			if (epoll_wait(l.epfd, ev, 4, int(l.max_sleep_ms.load(std::memory_order_relaxed))) > 0) {
+			if (epoll_wait(l.epfd, ev, 4, sleep_timeout_ms(id, l)) > 0) {
 				uint64_t v;
 				(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));
 			}
@@ -193,6 +208,11 @@ int start() noexcept
 		return -EALREADY;
 	}
 	detail::tasklet_softirqs_open();
+	if (const int rc = detail::timer_subsys_open()) {
+		detail::tasklet_softirqs_close();
+		framework_started.store(false);
+		return rc;
+	}
 	detail::softirq_freeze(true);
 	for (unsigned l = 0; l < max_lcores; l++) {
 		if (!rte_lcore_has_role(l, ROLE_RTE) && !loops[l].attached.load(std::memory_order_acquire))
@@ -202,6 +222,7 @@ int start() noexcept
 			detail::ksoftirqd_reap_all();
 			detail::softirq_freeze(false);
 			detail::tasklet_softirqs_close();
+			detail::timer_subsys_close();
 			framework_started.store(false);
 			return rc;
 		}
@@ -229,6 +250,7 @@ int stop() noexcept
 	detail::ksoftirqd_reap_all();
 	detail::softirq_freeze(false);
 	detail::tasklet_softirqs_close();
+	detail::timer_subsys_close();
 	framework_started.store(false);
 	return 0;
 }
@@ -326,13 +348,13 @@ int lcore_run() noexcept
 	}
 	uint64_t t0 = rte_rdtsc();
 	while (!l.stop_req.load(std::memory_order_relaxed)) {
-		const bool work = iterate(l, s);
+		const bool work = iterate(id, l, s, t0);
 		if (!work) {
 			if (s.ksoftirqd_active.load(std::memory_order_relaxed)) {
 				l.yields.add();
 				sched_yield();
 			} else if (l.idle.load(std::memory_order_relaxed) == idle_mode::sleep) {
-				sleep_once(l, s);
+				sleep_once(id, l, s);
 			} else {
 				rte_pause();
 			}
@@ -357,7 +379,7 @@ bool lcore_poll_once() noexcept
 	if (detail::tl_role != detail::thread_role::lcore && lcore_attach() != 0)
 		return false;
 	const unsigned id = lcore_id();
-	return iterate(loops[id], softirq_state[id]);
+	return iterate(id, loops[id], softirq_state[id], rte_rdtsc());
 }
 
 void lcore_request_stop(unsigned lcore) noexcept

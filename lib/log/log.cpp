@@ -9,6 +9,7 @@ int ksoftirqd = RTE_LOGTYPE_USER1;
 int context = RTE_LOGTYPE_USER1;
 int lcore = RTE_LOGTYPE_USER1;
 int tasklet = RTE_LOGTYPE_USER1;
+int timer = RTE_LOGTYPE_USER1;
 int eal = RTE_LOGTYPE_USER1;
 } // namespace bh::log
 
@@ -32,6 +33,7 @@ RTE_INIT(bh_log_register)
 	bh::log::context = register_type("bh.context");
 	bh::log::lcore = register_type("bh.lcore");
 	bh::log::tasklet = register_type("bh.tasklet");
+	bh::log::timer = register_type("bh.timer");
 	bh::log::eal = register_type("bh.eal");
 }
 

@@ -211,7 +211,7 @@ uint32_t local_softirq_pending() noexcept
 	return id < max_lcores ? softirq_state[id].pending.load(std::memory_order_relaxed) : 0;
 }
 
-bool detail::run_softirqs(softirq_lcore &s, thread_role who) noexcept
+bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
 {
 	detail::tl_preempt_count += softirq_offset;
 	const uint64_t start = rte_rdtsc();
@@ -221,7 +221,7 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who) noexcept
 	bool left = false;
 
 	for (;;) {
-		uint32_t pending = s.pending.exchange(0, std::memory_order_acquire);
+		uint32_t pending = s.pending.fetch_and(~mask, std::memory_order_acquire) & mask;
 		while (pending) {
 			const unsigned nr = unsigned(std::countr_zero(pending));
 			pending &= pending - 1;
@@ -236,7 +236,7 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who) noexcept
 				s.run_ksoftirqd[nr].add();
 			t0 = t1;
 		}
-		if (!s.pending.load(std::memory_order_relaxed))
+		if (!(s.pending.load(std::memory_order_relaxed) & mask))
 			break;
 		if (--passes == 0 || t0 >= deadline) {
 			left = true;
@@ -255,22 +255,27 @@ void do_softirq() noexcept
 	if (id >= max_lcores)
 		return;
 	softirq_lcore &s = softirq_state[id];
-	if (!s.pending.load(std::memory_order_relaxed))
+	const uint32_t pending = s.pending.load(std::memory_order_relaxed);
+	if (!pending)
 		return;
 
 	const thread_role who = detail::current_role();
 	if (who == thread_role::ksoftirqd) {
 		/* Called from ksoftirqd outside a handler: it already owns the lcore. */
-		detail::run_softirqs(s, who);
+		detail::run_softirqs(s, who, ~detail::lcore_only_mask);
 		return;
 	}
 	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
-		if (detail::run_softirqs(s, who))
+		if (detail::run_softirqs(s, who, ~0u))
 			detail::wakeup_softirqd(s);
 		return;
 	}
 	if (config.policy == ksoftirqd_policy::inline_always && detail::exec_lock_try(s)) {
-		detail::run_softirqs(s, who);
+		detail::run_softirqs(s, who, ~0u);
+		detail::exec_lock_release(s);
+	} else if (pending & detail::lcore_only_mask) {
+		detail::exec_lock_acquire(s);
+		detail::run_softirqs(s, who, detail::lcore_only_mask);
 		detail::exec_lock_release(s);
 	}
 }

@@ -48,6 +48,14 @@ struct softirq_lcore {
 
 extern per_lcore<softirq_lcore> softirq_state;
 
+/*
+ * Softirqs only the lcore's own thread may run, even while its ksoftirqd
+ * owns the others (as Linux 4.x ran HI and TASKLET inline with ksoftirqd
+ * awake): TIMER drives rte_timer, which keys its lists by rte_lcore_id(),
+ * an identity ksoftirqd does not have.
+ */
+inline constexpr uint32_t lcore_only_mask = 1u << TIMER_SOFTIRQ;
+
 /* Which thread of an lcore the calling thread is. */
 enum class thread_role : uint8_t { other, lcore, ksoftirqd };
 extern thread_local thread_role tl_role __attribute__((tls_model("initial-exec")));
@@ -62,10 +70,11 @@ inline thread_role current_role() noexcept
 }
 
 /*
- * Runs pending softirqs of lcore @p s as its current executor, within the
- * configured limits. Returns true if work is still pending at the end.
+ * Runs the pending softirqs of lcore @p s that are in @p mask, as its
+ * current executor, within the configured limits. Returns true if some in
+ * @p mask are still pending at the end.
  */
-bool run_softirqs(softirq_lcore &s, thread_role who) noexcept;
+bool run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept;
 
 /* Hands the lcore's softirqs to its ksoftirqd ([L] only). */
 void wakeup_softirqd(softirq_lcore &s) noexcept;

@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+#include <cstdint>
+
+#include "bh_percpu.h"
+
+namespace bh::detail {
+
+/* TSC of the lcore's earliest timer, UINT64_MAX if none. [L] */
+struct timer_next {
+	uint64_t tsc = UINT64_MAX;
+};
+extern per_lcore<timer_next> timer_next_expiry;
+
+/* The lcore loop's tick: raises TIMER when the earliest timer is due. */
+void timer_raise(unsigned lcore) noexcept;
+inline void timer_tick(unsigned lcore, uint64_t now) noexcept
+{
+	if (now >= timer_next_expiry[lcore].tsc)
+		timer_raise(lcore);
+}
+
+/* bh::start(): rte_timer subsystem and the TIMER softirq; bh::stop() undoes the latter. */
+int timer_subsys_open() noexcept;
+void timer_subsys_close() noexcept;
+
+} // namespace bh::detail
