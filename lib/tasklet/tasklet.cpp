@@ -11,6 +11,7 @@
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_tasklet.h"
+#include "intrusive_inbox.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
 
@@ -44,9 +45,9 @@ using access = detail::tasklet_access;
  * queues it, and only the executor of that list clears SCHED.
  */
 struct tasklet_list {
-	tasklet *head = nullptr;              /* [X] */
-	tasklet **tail = &head;               /* [X] */
-	std::atomic<tasklet *> inbox{nullptr}; /* [A] push, [X] takes all */
+	tasklet *head = nullptr;  /* [X] */
+	tasklet **tail = &head;   /* [X] */
+	detail::intrusive_inbox<tasklet, &access::next> inbox; /* [A] push, [X] takes all */
 };
 
 enum list_kind : unsigned { hi_list = 0, normal_list = 1 };
@@ -67,31 +68,14 @@ void append(tasklet_list &l, tasklet &t)
 	l.tail = &access::next(t);
 }
 
-void push_inbox(tasklet_list &l, tasklet &t)
-{
-	tasklet *head = l.inbox.load(std::memory_order_relaxed);
-	do
-		access::next(t) = head;
-	while (!l.inbox.compare_exchange_weak(head, &t, std::memory_order_release, std::memory_order_relaxed));
-}
-
-/* Moves the inbox (pushed newest first) to the tail of the list, oldest first. */
+/* Moves the inbox to the tail of the list, oldest first; returns how many. */
 unsigned splice_inbox(tasklet_list &l)
 {
-	tasklet *in = l.inbox.exchange(nullptr, std::memory_order_acquire);
-	tasklet *fifo = nullptr;
 	unsigned n = 0;
-	while (in) {
-		tasklet *next = access::next(*in);
-		access::next(*in) = fifo;
-		fifo = in;
-		in = next;
-		n++;
-	}
-	while (fifo) {
-		tasklet *next = access::next(*fifo);
-		append(l, *fifo);
-		fifo = next;
+	for (tasklet *t = l.inbox.take_all(); t; n++) {
+		tasklet *next = access::next(*t);
+		append(l, *t);
+		t = next;
 	}
 	return n;
 }
@@ -124,8 +108,12 @@ void tasklet_action(list_kind kind)
 		}
 		if (!(state.fetch_or(access::run, std::memory_order_acquire) & access::run)) {
 			if (access::count(t).load(std::memory_order_acquire) == 0) {
-				/* Clear SCHED first: a schedule during the call queues it again. */
-				state.fetch_and(~access::sched, std::memory_order_relaxed);
+				/*
+				 * Clear SCHED first: a schedule during the call queues it
+				 * again. Release: whoever sets SCHED next may write next_,
+				 * which this lcore's list walk has just read.
+				 */
+				state.fetch_and(~access::sched, std::memory_order_acq_rel);
 				access::call(t);
 				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
@@ -164,7 +152,7 @@ int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
 		append(l, t);
 		raise_softirq(list_softirq[kind]);
 	} else {
-		push_inbox(l, t);
+		l.inbox.push(t);
 		raise_softirq_on(target, list_softirq[kind]);
 	}
 	return 1;
