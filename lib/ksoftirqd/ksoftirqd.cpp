@@ -32,6 +32,7 @@ using detail::thread_role;
 struct kthread {
 	std::thread thread;
 	std::atomic<bool> stop{false};
+	std::atomic<bool> ready{false}; /* pinned and niced: spawn returns only then */
 };
 
 std::mutex threads_mutex;
@@ -43,8 +44,6 @@ void setup_thread(unsigned lcore, const ksoftirqd_config &cfg, const rte_cpuset_
 {
 	char name[16];
 	snprintf(name, sizeof(name), "ksoftirqd/%u", lcore);
-	pthread_setname_np(pthread_self(), name);
-
 	rte_cpuset_t set = cfg.same_cpu ? lcore_cpus : cfg.cpuset;
 	if (CPU_COUNT(&set) > 0 && pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
 		BH_LOG(WARNING, log::ksoftirqd, "%s: cannot set CPU affinity, left unpinned", name);
@@ -61,6 +60,7 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 
 	softirq_lcore &s = softirq_state[lcore];
 	kthread &k = threads[lcore];
+	k.ready.store(true, std::memory_order_release);
 	for (;;) {
 		s.ksoftirqd_kick.wait(seen, std::memory_order_acquire);
 		seen = s.ksoftirqd_kick.load(std::memory_order_acquire);
@@ -137,6 +137,7 @@ int detail::ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noex
 	if (k.thread.joinable())
 		return 0;
 	k.stop.store(false, std::memory_order_relaxed);
+	k.ready.store(false, std::memory_order_relaxed);
 	try {
 		k.thread = std::thread(ksoftirqd_main, lcore, kconfig, lcore_cpus,
 				       softirq_state[lcore].ksoftirqd_kick.load(std::memory_order_acquire));
@@ -144,6 +145,12 @@ int detail::ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noex
 		BH_LOG(ERR, log::ksoftirqd, "cannot create ksoftirqd/%u: %s", lcore, e.what());
 		return -e.code().value();
 	}
+	/* Named here, not in the thread, so that it has its name once created. */
+	char name[16];
+	snprintf(name, sizeof(name), "ksoftirqd/%u", lcore);
+	pthread_setname_np(k.thread.native_handle(), name);
+	while (!k.ready.load(std::memory_order_acquire))
+		std::this_thread::yield();
 	softirq_state[lcore].has_ksoftirqd.store(true, std::memory_order_release);
 	return 0;
 }

@@ -19,9 +19,11 @@
 #include "bh_lcore.h"
 #include "bh_log.h"
 #include "bh_softirq.h"
+#include "lcore_private.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
 #include "timer_private.h"
+#include "workqueue_private.h"
 
 namespace bh {
 
@@ -197,6 +199,15 @@ bool detail::lcore_valid(unsigned lcore) noexcept
 	       (rte_lcore_has_role(lcore, ROLE_RTE) || rte_lcore_has_role(lcore, ROLE_NON_EAL));
 }
 
+rte_cpuset_t detail::lcore_cpus(unsigned lcore) noexcept
+{
+	if (rte_lcore_has_role(lcore, ROLE_RTE))
+		return rte_lcore_cpuset(lcore);
+	rte_cpuset_t none;
+	CPU_ZERO(&none);
+	return loops[lcore].attached.load(std::memory_order_acquire) ? loops[lcore].cpus : none;
+}
+
 int start() noexcept
 {
 	if (rte_lcore_count() == 0) {
@@ -217,8 +228,7 @@ int start() noexcept
 	for (unsigned l = 0; l < max_lcores; l++) {
 		if (!rte_lcore_has_role(l, ROLE_RTE) && !loops[l].attached.load(std::memory_order_acquire))
 			continue;
-		const rte_cpuset_t cpus = rte_lcore_has_role(l, ROLE_RTE) ? rte_lcore_cpuset(l) : loops[l].cpus;
-		if (const int rc = detail::ksoftirqd_spawn(l, cpus)) {
+		if (const int rc = detail::ksoftirqd_spawn(l, detail::lcore_cpus(l))) {
 			detail::ksoftirqd_reap_all();
 			detail::softirq_freeze(false);
 			detail::tasklet_softirqs_close();
@@ -226,6 +236,10 @@ int start() noexcept
 			framework_started.store(false);
 			return rc;
 		}
+	}
+	if (const int rc = detail::workqueue_subsys_open()) {
+		stop();
+		return rc;
 	}
 	return 0;
 }
@@ -247,6 +261,7 @@ int stop() noexcept
 	for (unsigned l = 0; l < max_lcores; l++)
 		while (loops[l].running.load(std::memory_order_acquire))
 			std::this_thread::sleep_for(std::chrono::microseconds(100));
+	detail::workqueue_subsys_close();
 	detail::ksoftirqd_reap_all();
 	detail::softirq_freeze(false);
 	detail::tasklet_softirqs_close();
@@ -275,7 +290,9 @@ int lcore_attach() noexcept
 	detail::tl_role = detail::thread_role::lcore;
 	CPU_ZERO(&l.cpus);
 	pthread_getaffinity_np(pthread_self(), sizeof(l.cpus), &l.cpus);
-	l.attached.store(true, std::memory_order_release);
+	const bool first = !l.attached.exchange(true, std::memory_order_acq_rel);
+	if (first && started())
+		detail::workqueue_lcore_attached(id);
 	return started() ? detail::ksoftirqd_spawn(id, l.cpus) : 0;
 }
 

@@ -18,6 +18,7 @@ extern int context;   /**< "bh.context": bh-disable, sleeping checks */
 extern int lcore;     /**< "bh.lcore": lifecycle and the run loop */
 extern int tasklet;   /**< "bh.tasklet" */
 extern int timer;     /**< "bh.timer" */
+extern int workqueue; /**< "bh.workqueue" */
 extern int eal;       /**< "bh.eal": EAL bring-up */
 
 } // namespace bh::log

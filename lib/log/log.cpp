@@ -10,6 +10,7 @@ int context = RTE_LOGTYPE_USER1;
 int lcore = RTE_LOGTYPE_USER1;
 int tasklet = RTE_LOGTYPE_USER1;
 int timer = RTE_LOGTYPE_USER1;
+int workqueue = RTE_LOGTYPE_USER1;
 int eal = RTE_LOGTYPE_USER1;
 } // namespace bh::log
 
@@ -34,6 +35,7 @@ RTE_INIT(bh_log_register)
 	bh::log::lcore = register_type("bh.lcore");
 	bh::log::tasklet = register_type("bh.tasklet");
 	bh::log::timer = register_type("bh.timer");
+	bh::log::workqueue = register_type("bh.workqueue");
 	bh::log::eal = register_type("bh.eal");
 }
 

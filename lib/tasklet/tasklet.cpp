@@ -1,10 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <cerrno>
-#include <chrono>
-#include <thread>
 
 #include <rte_log.h>
-#include <rte_pause.h>
 
 #include "bh_context.h"
 #include "bh_log.h"
@@ -14,6 +11,7 @@
 #include "intrusive_inbox.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
+#include "wait_private.h"
 
 namespace bh {
 
@@ -158,20 +156,6 @@ int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
 	return 1;
 }
 
-/* Blocking waits of disable and kill: slow paths, so yield, then sleep. */
-template <class Pred>
-void wait_for(Pred &&done)
-{
-	for (unsigned i = 0; !done(); i++) {
-		if (i < 64)
-			rte_pause();
-		else if (i < 256)
-			std::this_thread::yield();
-		else
-			std::this_thread::sleep_for(std::chrono::microseconds(50));
-	}
-}
-
 } // namespace
 
 int tasklet_schedule(tasklet &t) noexcept
@@ -204,7 +188,7 @@ int tasklet_disable(tasklet &t) noexcept
 	if (const int rc = might_sleep("tasklet_disable"))
 		return rc;
 	tasklet_disable_nosync(t);
-	wait_for([&] { return !t.running(); });
+	detail::wait_for([&] { return !t.running(); });
 	return 0;
 }
 
@@ -226,7 +210,7 @@ int tasklet_kill(tasklet &t) noexcept
 		return rc;
 	std::atomic<unsigned> &state = access::state(t);
 	state.fetch_or(access::kill, std::memory_order_acq_rel);
-	wait_for([&] { return !(state.load(std::memory_order_acquire) & (access::sched | access::run)); });
+	detail::wait_for([&] { return !(state.load(std::memory_order_acquire) & (access::sched | access::run)); });
 	state.fetch_and(~access::kill, std::memory_order_release);
 	return 0;
 }

@@ -1,0 +1,207 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/**
+ * @file
+ * Work queues (SPEC section 6): deferral to worker threads, in process
+ * context, where work may sleep, allocate and do file and socket I/O.
+ *
+ * A work item carries a PENDING bit: queueing an item that is pending does
+ * nothing and returns false. An item never runs concurrently with itself,
+ * on any worker of any queue; queued again while it runs, it runs once
+ * more afterwards. Queueing is what lcores do from top halves and softirqs,
+ * so it is lock-free and allocation-free (the item is its own list node)
+ * and makes a system call only to wake a sleeping worker, once per sleep,
+ * not once per item. Everything that waits (flush, cancel_*_sync, drain,
+ * destroy) is refused from atomic context by might_sleep().
+ *
+ * A queue has pools of workers: bound queues one pool per lcore (work
+ * queued on lcore n goes to pool n, whose workers are named <queue>/<n>,
+ * like the default "events/<n>"); unbound queues one pool whose workers are
+ * tied to no lcore. Each pool runs at most max_active items at a time
+ * (that many workers); an ordered queue is unbound with max_active 1, so it
+ * runs its items one at a time, in queue order.
+ */
+
+#include <atomic>
+#include <cstdint>
+#include <utility>
+
+#include "bh_timer.h"
+
+namespace bh {
+
+/** A work function: receives the data given at initialisation. */
+using work_func = void (*)(void *data);
+
+class workqueue;
+namespace detail {
+struct work_access;
+struct pool;
+} // namespace detail
+
+class work {
+public:
+	/** DECLARE_WORK / INIT_WORK: constexpr, so a namespace-scope item needs no code to initialise. */
+	constexpr work(work_func fn, void *data = nullptr) noexcept : func_(fn), data_(data) {}
+	work(const work &) = delete;
+	work &operator=(const work &) = delete;
+
+	/** Queued (or, for a delayed work, waiting for its timer) and not yet started. */
+	bool pending() const noexcept;
+	/** Its function runs right now on some worker. */
+	bool running() const noexcept;
+
+private:
+	friend struct detail::work_access;
+	work *next_ = nullptr;                   /* inbox / pool list link, owned by QUEUED */
+	work *prev_ = nullptr;                   /* pool list, under the pool's lock */
+	std::atomic<detail::pool *> pool_{nullptr}; /* the pool it is physically queued on */
+	std::atomic<uint32_t> state_{0};         /* PENDING, QUEUED, RUNNING bits and a queue generation */
+	std::atomic<uint32_t> done_{0};          /* generation of the last finished run */
+	uint64_t queued_tsc_ = 0;                /* for the queue-to-start latency */
+	work_func func_;
+	void *data_;
+};
+
+/** A work item running a callable stored inside it: `bh::work_of w([&] { ... });`. */
+template <class F>
+class work_of : public work {
+public:
+	explicit work_of(F f) : work(&call, static_cast<void *>(this)), f_(std::move(f)) {}
+
+private:
+	static void call(void *self) { static_cast<work_of *>(self)->f_(); }
+	F f_;
+};
+
+/** A work item plus the timer that queues it (DECLARE_DELAYED_WORK). */
+class delayed_work : public work {
+public:
+	delayed_work(work_func fn, void *data = nullptr) noexcept;
+
+private:
+	friend struct detail::work_access;
+	static void fire(timer &t, void *self);
+	timer timer_;
+	std::atomic<workqueue *> wq_{nullptr};
+	unsigned lcore_ = 0; /* pool the timer queues it on */
+};
+
+/** How create_workqueue() builds a queue. */
+struct workqueue_attrs {
+	bool unbound = false;    /**< one pool not tied to an lcore, instead of one per lcore */
+	unsigned max_active = 1; /**< items a pool runs at once (its number of workers), >= 1 */
+	bool ordered = false;    /**< one at a time, in queue order: implies unbound, max_active 1 */
+	bool highpri = false;    /**< workers at nice -20 */
+};
+
+/**
+ * Creates a queue and its workers. Bound queues get a pool for every lcore
+ * enabled now and one for each lcore that attaches later. Process context.
+ * @return the queue, or nullptr after logging why (empty name, max_active
+ *   0, threads that cannot be created).
+ */
+workqueue *create_workqueue(const char *name, const workqueue_attrs &attrs = {}) noexcept;
+
+/** An ordered queue: alloc_ordered_workqueue. */
+workqueue *create_ordered_workqueue(const char *name) noexcept;
+
+/**
+ * Drains @p wq (see drain_workqueue), then stops and joins its workers and
+ * frees it. May block.
+ * @return 0; -EDEADLK from atomic context or from one of its own workers.
+ */
+int destroy_workqueue(workqueue *wq) noexcept;
+
+/**
+ * Queues @p w on @p wq: on the calling lcore's pool for a bound queue (the
+ * main lcore's when the caller is not an lcore; the worker's own pool when
+ * a work item re-queues from a worker of @p wq). Any context.
+ * @return true if queued; false if it was already pending, or if @p wq is
+ *   being drained and the caller is not one of its workers (logged).
+ */
+bool queue_work(workqueue *wq, work &w) noexcept;
+
+/** queue_work() on @p lcore's pool of a bound queue; false as well for an lcore without a pool (logged). */
+bool queue_work_on(unsigned lcore, workqueue *wq, work &w) noexcept;
+
+/**
+ * Queues @p dw after @p delay_ns: arms its timer on the calling lcore (the
+ * main lcore for other threads), and the timer queues the work when it
+ * fires. A zero delay queues at once.
+ * @return true if queued or armed; false if it was already pending.
+ */
+bool queue_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexcept;
+
+/**
+ * Sets @p dw to run @p delay_ns from now, whether it was pending (timer or
+ * queue) or not.
+ * @return true if it was pending before.
+ */
+bool mod_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexcept;
+
+/**
+ * Waits until the last queueing of @p w before this call has finished
+ * running. May block.
+ * @return 1 if it waited, 0 if @p w was idle; -EDEADLK from atomic context.
+ */
+int flush_work(work &w) noexcept;
+
+/**
+ * Waits until every item queued on @p wq before this call has finished.
+ * Items queued afterwards, also by the items themselves, do not hold it.
+ * Delayed work whose timer has not fired is not waited for.
+ * @return 0; -EDEADLK from atomic context or from a worker of @p wq.
+ */
+int flush_workqueue(workqueue *wq) noexcept;
+
+/**
+ * Flushes @p wq until it is empty: only its own items may queue on it
+ * meanwhile (chained work); others are refused.
+ * @return 0; -EDEADLK as flush_workqueue.
+ */
+int drain_workqueue(workqueue *wq) noexcept;
+
+/**
+ * Removes a pending @p w from its queue and waits for a running instance.
+ * @return 1 if it was pending, 0 if not; -EDEADLK from atomic context.
+ */
+int cancel_work_sync(work &w) noexcept;
+
+/**
+ * Stops @p dw's timer and removes it from its queue; does not wait for a
+ * running instance. Any context.
+ * @return true if it was pending.
+ */
+bool cancel_delayed_work(delayed_work &dw) noexcept;
+
+/** cancel_delayed_work() that also waits for a running instance; -EDEADLK from atomic context. */
+int cancel_delayed_work_sync(delayed_work &dw) noexcept;
+
+/** The default queue, "events", one worker per lcore. Valid between bh::start() and bh::stop(). */
+workqueue *system_wq() noexcept;
+
+/** queue_work(system_wq(), w). */
+bool schedule_work(work &w) noexcept;
+/** queue_delayed_work(system_wq(), dw, delay_ns). */
+bool schedule_delayed_work(delayed_work &dw, uint64_t delay_ns) noexcept;
+/** flush_workqueue(system_wq()). */
+int flush_scheduled_work() noexcept;
+
+/** Counters of one queue, summed over its pools. */
+struct workqueue_stats {
+	uint64_t queued = 0;     /**< successful queue calls (timer firings included) */
+	uint64_t run = 0;        /**< functions run */
+	uint64_t canceled = 0;   /**< pending items removed by cancel */
+	uint64_t pending = 0;    /**< queued now and not started */
+	uint64_t wakeups = 0;    /**< futex wakes of sleeping workers */
+	uint64_t max_latency_ns = 0; /**< worst queue-to-start time */
+	unsigned pools = 0;
+	unsigned workers = 0;
+};
+
+workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept;
+const char *workqueue_name(const workqueue *wq) noexcept;
+
+} // namespace bh

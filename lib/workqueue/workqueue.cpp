@@ -1,0 +1,781 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <memory>
+#include <mutex>
+#include <pthread.h>
+#include <sched.h>
+#include <string>
+#include <sys/resource.h>
+#include <system_error>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <rte_cycles.h>
+#include <rte_lcore.h>
+#include <rte_log.h>
+
+#include "bh_context.h"
+#include "bh_log.h"
+#include "bh_percpu.h"
+#include "bh_workqueue.h"
+#include "intrusive_inbox.h"
+#include "lcore_private.h"
+#include "softirq_private.h"
+#include "wait_private.h"
+#include "workqueue_private.h"
+
+namespace bh {
+
+namespace detail {
+
+/*
+ * A work item's state word: three bits and a queue generation.
+ *   PENDING  queued or armed, not yet started: queue_work sets it, the
+ *            worker that starts the item or a cancel clears it.
+ *   QUEUED   physically on a pool's inbox or list, so its links are in
+ *            use: set with PENDING by the queuer, cleared by whoever takes
+ *            it off (a worker, or a cancel that steals it).
+ *   RUNNING  its function runs; set and cleared by the worker.
+ *   CANCELING  cancel_work_sync is in progress: queueing fails, so that an
+ *            item that re-queues itself cannot outrun the cancel.
+ * The generation counts successful queueings; done_ holds the generation
+ * of the last finished run, which is what flush_work waits for.
+ */
+constexpr uint32_t pending_bit = 1, queued_bit = 2, running_bit = 4, canceling_bit = 8;
+constexpr uint32_t gen_shift = 8, gen_inc = 1u << gen_shift, gen_mask = 0xffffffu;
+
+struct work_access {
+	static work *&next(work &w) { return w.next_; }
+	static work *&prev(work &w) { return w.prev_; }
+	static std::atomic<pool *> &pool_of(work &w) { return w.pool_; }
+	static std::atomic<uint32_t> &state(work &w) { return w.state_; }
+	static std::atomic<uint32_t> &done(work &w) { return w.done_; }
+	static uint64_t &queued_tsc(work &w) { return w.queued_tsc_; }
+	static void call(work &w) { w.func_(w.data_); }
+	static work_func func(work &w) { return w.func_; }
+	static timer &timer_of(delayed_work &d) { return d.timer_; }
+	static std::atomic<workqueue *> &wq_of(delayed_work &d) { return d.wq_; }
+	static unsigned &lcore_of(delayed_work &d) { return d.lcore_; }
+};
+
+struct worker {
+	pool *p = nullptr;
+	unsigned index = 0;
+	std::thread thread;
+	std::atomic<uint64_t> busy{0}; /* odd while it holds an item: flush barriers wait on it */
+	std::atomic<bool> ready{false}; /* set up (nice value): create returns only then */
+};
+
+/*
+ * One pool of workers. Field access:
+ *   [I] set at creation
+ *   [A] any thread, lock-free (producers on lcores)
+ *   [M] under m, which only workers and cancel take: never an lcore's
+ *       queueing path
+ */
+struct pool {
+	workqueue *wq = nullptr; /* [I] */
+	unsigned lcore = 0;      /* [I] no_lcore for an unbound pool */
+	intrusive_inbox<work, &work_access::next> inbox; /* [A] push; consumer side [M] */
+	std::mutex m;
+	work *head = nullptr, *tail = nullptr; /* [M] FIFO of items taken from the inbox */
+	std::vector<std::unique_ptr<worker>> workers; /* [I] */
+
+	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> wake{0}; /* futex word */
+	std::atomic<int> sleepers{0};          /* [A] */
+	std::atomic<bool> wake_posted{false};  /* [A] one futex wake per sleep */
+	std::atomic<bool> stopping{false};     /* [A] */
+	std::atomic<uint64_t> wakeups{0};      /* [A] */
+};
+
+} // namespace detail
+
+using detail::pool;
+using detail::worker;
+using access = detail::work_access;
+using detail::pending_bit;
+using detail::queued_bit;
+using detail::running_bit;
+using detail::canceling_bit;
+
+struct workqueue {
+	std::string name;                 /* [I] */
+	workqueue_attrs attrs;            /* [I] */
+	std::atomic<pool *> pools[max_lcores]{}; /* bound: [I] per lcore, added at attach, kept until destroy */
+	pool *unbound = nullptr;          /* [I] */
+	std::atomic<bool> draining{false};
+	per_lcore<lcore_counter> queued_lcore; /* [L] of each lcore */
+	std::atomic<uint64_t> queued_other{0}, started{0}, run{0}, canceled{0}, max_latency{0}; /* [A] */
+};
+
+namespace {
+
+std::mutex registry_m;
+std::vector<workqueue *> registry; /* under registry_m */
+workqueue *events_wq;
+
+thread_local worker *tl_worker = nullptr;
+
+/* flush_workqueue's barrier items: queued like work, not counted as work. */
+void barrier_run(void *self);
+bool is_barrier(work &w)
+{
+	return access::func(w) == &barrier_run;
+}
+
+/* ---- pool lists, under pool::m ---- */
+
+void fifo_append(pool &p, work &w)
+{
+	access::next(w) = nullptr;
+	access::prev(w) = p.tail;
+	if (p.tail)
+		access::next(*p.tail) = &w;
+	else
+		p.head = &w;
+	p.tail = &w;
+}
+
+void fifo_unlink(pool &p, work &w)
+{
+	work *prev = access::prev(w), *next = access::next(w);
+	(prev ? access::next(*prev) : p.head) = next;
+	(next ? access::prev(*next) : p.tail) = prev;
+	access::prev(w) = access::next(w) = nullptr;
+}
+
+bool fifo_contains(const pool &p, work &w)
+{
+	return p.head == &w || access::prev(w) != nullptr;
+}
+
+void splice_inbox(pool &p)
+{
+	for (work *w = p.inbox.take_all(); w;) {
+		work *next = access::next(*w);
+		fifo_append(p, *w);
+		w = next;
+	}
+}
+
+/* ---- queueing: any context, lock-free ---- */
+
+void count_queued(workqueue &wq)
+{
+	const unsigned id = lcore_id();
+	if (id < max_lcores && detail::current_role() == detail::thread_role::lcore)
+		wq.queued_lcore[id].add();
+	else
+		wq.queued_other.fetch_add(1, std::memory_order_relaxed);
+}
+
+void wake_one(pool &p)
+{
+	p.wakeups.fetch_add(1, std::memory_order_relaxed);
+	p.wake.fetch_add(1, std::memory_order_release);
+	p.wake.notify_one();
+}
+
+/* Puts an item whose QUEUED bit the caller has just set on @p p. */
+void push(pool &p, work &w)
+{
+	access::queued_tsc(w) = rte_rdtsc();
+	access::pool_of(w).store(&p, std::memory_order_release);
+	p.inbox.push(w);
+	if (!is_barrier(w))
+		count_queued(*p.wq);
+	/* seq_cst pairs with a worker's sleepers increment before it re-checks the inbox. */
+	if (p.sleepers.load(std::memory_order_seq_cst) > 0 && !p.wake_posted.exchange(true))
+		wake_one(p);
+}
+
+pool *pick_pool(workqueue &wq, unsigned lcore)
+{
+	if (wq.unbound)
+		return wq.unbound;
+	if (lcore == no_lcore) {
+		if (tl_worker && tl_worker->p->wq == &wq)
+			return tl_worker->p;
+		lcore = lcore_id();
+	}
+	if (lcore < max_lcores)
+		if (pool *p = wq.pools[lcore].load(std::memory_order_acquire))
+			return p;
+	return wq.pools[rte_get_main_lcore()].load(std::memory_order_acquire);
+}
+
+bool refuse_while_draining(workqueue &wq)
+{
+	if (!wq.draining.load(std::memory_order_acquire) || (tl_worker && tl_worker->p->wq == &wq))
+		return false;
+	BH_LOG(WARNING, log::workqueue, "queue_work: %s is being drained, refused", wq.name.c_str());
+	return true;
+}
+
+bool queue_on(pool *p, workqueue &wq, work &w)
+{
+	if (!p) {
+		BH_LOG(ERR, log::workqueue, "queue_work: %s has no pool for that lcore", wq.name.c_str());
+		return false;
+	}
+	if (refuse_while_draining(wq))
+		return false;
+	std::atomic<uint32_t> &state = access::state(w);
+	uint32_t s = state.load(std::memory_order_relaxed);
+	uint32_t ns;
+	do {
+		if (s & (pending_bit | canceling_bit))
+			return false;
+		ns = (s | pending_bit | queued_bit) + detail::gen_inc;
+	} while (!state.compare_exchange_weak(s, ns, std::memory_order_acq_rel, std::memory_order_relaxed));
+	/* Still linked after a cancel lost a race: it runs where it is. */
+	if (!(s & queued_bit))
+		push(*p, w);
+	return true;
+}
+
+/* ---- taking items off a pool: workers and cancel ---- */
+
+void clear_queued(work &w)
+{
+	access::pool_of(w).store(nullptr, std::memory_order_relaxed);
+	access::state(w).fetch_and(~queued_bit, std::memory_order_release);
+}
+
+/*
+ * Removes @p w from the pool it is linked on. Waits out a queuer that has
+ * set QUEUED but not pushed yet, and a worker that has taken it but not
+ * cleared QUEUED yet. Returns true if this call took it off.
+ */
+bool steal(work &w)
+{
+	for (;;) {
+		if (!(access::state(w).load(std::memory_order_acquire) & queued_bit))
+			return false;
+		pool *p = access::pool_of(w).load(std::memory_order_acquire);
+		if (p) {
+			std::lock_guard lock(p->m);
+			splice_inbox(*p);
+			if (access::pool_of(w).load(std::memory_order_relaxed) == p && fifo_contains(*p, w)) {
+				fifo_unlink(*p, w);
+				clear_queued(w);
+				p->wq->canceled.fetch_add(1, std::memory_order_relaxed);
+				return true;
+			}
+		}
+		std::this_thread::yield();
+	}
+}
+
+/* Next item for a worker, sleeping while there is none; nullptr when stopping. */
+work *take(pool &p)
+{
+	for (;;) {
+		{
+			std::lock_guard lock(p.m);
+			if (!p.head)
+				splice_inbox(p);
+			if (work *w = p.head) {
+				fifo_unlink(p, *w);
+				clear_queued(*w);
+				/* More left and someone asleep: let it help (max_active > 1). */
+				if (p.head && p.sleepers.load(std::memory_order_seq_cst) > 0)
+					wake_one(p);
+				return w;
+			}
+		}
+		if (p.stopping.load(std::memory_order_acquire))
+			return nullptr;
+		p.wake_posted.store(false, std::memory_order_relaxed);
+		const uint32_t seen = p.wake.load(std::memory_order_acquire);
+		p.sleepers.fetch_add(1, std::memory_order_seq_cst);
+		if (p.inbox.empty() && !p.stopping.load(std::memory_order_seq_cst))
+			p.wake.wait(seen, std::memory_order_acquire);
+		p.sleepers.fetch_sub(1, std::memory_order_relaxed);
+	}
+}
+
+void note_latency(workqueue &wq, uint64_t cycles)
+{
+	uint64_t cur = wq.max_latency.load(std::memory_order_relaxed);
+	while (cycles > cur && !wq.max_latency.compare_exchange_weak(cur, cycles, std::memory_order_relaxed))
+		;
+}
+
+/* Runs @p w unless it was canceled; waits first if it runs elsewhere. */
+void process(pool &p, work &w)
+{
+	std::atomic<uint32_t> &state = access::state(w);
+	uint32_t s = state.load(std::memory_order_acquire);
+	for (;;) {
+		if (!(s & pending_bit)) {
+			p.wq->canceled.fetch_add(1, std::memory_order_relaxed);
+			return;
+		}
+		if (s & running_bit) {
+			/* Never concurrently with itself: wait for the other run. */
+			state.wait(s, std::memory_order_acquire);
+			s = state.load(std::memory_order_acquire);
+			continue;
+		}
+		if (state.compare_exchange_weak(s, (s & ~pending_bit) | running_bit, std::memory_order_acq_rel,
+						std::memory_order_acquire))
+			break;
+	}
+	const bool counted = !is_barrier(w);
+	if (counted) {
+		p.wq->started.fetch_add(1, std::memory_order_relaxed);
+		note_latency(*p.wq, rte_rdtsc() - access::queued_tsc(w));
+	}
+	access::call(w);
+	if (counted)
+		p.wq->run.fetch_add(1, std::memory_order_relaxed);
+	access::done(w).store((s >> detail::gen_shift) & detail::gen_mask, std::memory_order_release);
+	state.fetch_and(~running_bit, std::memory_order_release);
+	state.notify_all();
+}
+
+void worker_main(worker *self, bool highpri)
+{
+	if (highpri && setpriority(PRIO_PROCESS, gettid(), -20) != 0)
+		BH_LOG(WARNING, log::workqueue, "%s: cannot set nice -20", self->p->wq->name.c_str());
+	self->ready.store(true, std::memory_order_release);
+	tl_worker = self;
+	pool &p = *self->p;
+	while (work *w = take(p)) {
+		self->busy.fetch_add(1, std::memory_order_release);
+		process(p, *w);
+		self->busy.fetch_add(1, std::memory_order_release);
+	}
+}
+
+void stop_pool(pool &p)
+{
+	p.stopping.store(true, std::memory_order_seq_cst);
+	p.wake.fetch_add(1, std::memory_order_release);
+	p.wake.notify_all();
+	for (auto &w : p.workers)
+		if (w->thread.joinable())
+			w->thread.join();
+}
+
+/*
+ * Where a pool's workers run: on any online CPU but those of the lcore
+ * the pool serves, which busy-polls (a worker there would take the lcore's
+ * time whenever it has work); on any online CPU for an unbound pool or when
+ * the lcore has them all. Set explicitly, because a thread inherits its
+ * creator's affinity, and the creator is often a pinned lcore.
+ */
+void place_worker(std::thread &t, unsigned lcore)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	const long online = sysconf(_SC_NPROCESSORS_ONLN);
+	for (long c = 0; c < online && c < CPU_SETSIZE; c++)
+		CPU_SET(int(c), &set);
+	const unsigned all = unsigned(CPU_COUNT(&set));
+	if (lcore != no_lcore) {
+		const rte_cpuset_t lcore_cpus = detail::lcore_cpus(lcore);
+		for (int c = 0; c < CPU_SETSIZE; c++)
+			if (CPU_ISSET(c, &lcore_cpus))
+				CPU_CLR(c, &set);
+	}
+	if (CPU_COUNT(&set) == 0)
+		for (unsigned c = 0; c < all; c++)
+			CPU_SET(int(c), &set);
+	pthread_setaffinity_np(t.native_handle(), sizeof(set), &set);
+}
+
+pool *make_pool(workqueue &wq, unsigned lcore)
+{
+	auto p = std::make_unique<pool>();
+	p->wq = &wq;
+	p->lcore = lcore;
+	for (unsigned i = 0; i < wq.attrs.max_active; i++) {
+		auto w = std::make_unique<worker>();
+		w->p = p.get();
+		w->index = i;
+		/* events/3, or events/3.1 with several workers; u for unbound. */
+		char name[32];
+		if (lcore == no_lcore)
+			snprintf(name, sizeof(name), "%s/u%u", wq.name.c_str(), i);
+		else if (wq.attrs.max_active > 1)
+			snprintf(name, sizeof(name), "%s/%u.%u", wq.name.c_str(), lcore, i);
+		else
+			snprintf(name, sizeof(name), "%s/%u", wq.name.c_str(), lcore);
+		try {
+			w->thread = std::thread(worker_main, w.get(), wq.attrs.highpri);
+			/* Named and placed here, not in the thread, so that it is both once created. */
+			pthread_setname_np(w->thread.native_handle(), std::string(name).substr(0, 15).c_str());
+			place_worker(w->thread, lcore);
+		} catch (const std::system_error &e) {
+			BH_LOG(ERR, log::workqueue, "%s: cannot create worker %s: %s", wq.name.c_str(), name, e.what());
+			p->workers.push_back(std::move(w));
+			stop_pool(*p);
+			return nullptr;
+		}
+		p->workers.push_back(std::move(w));
+	}
+	for (auto &w : p->workers)
+		detail::wait_for([&] { return w->ready.load(std::memory_order_acquire); });
+	return p.release();
+}
+
+template <class F>
+void for_each_pool(workqueue &wq, F &&f)
+{
+	if (wq.unbound) {
+		f(*wq.unbound);
+		return;
+	}
+	for (unsigned l = 0; l < max_lcores; l++)
+		if (pool *p = wq.pools[l].load(std::memory_order_acquire))
+			f(*p);
+}
+
+bool own_worker(const workqueue &wq)
+{
+	return tl_worker && tl_worker->p->wq == &wq;
+}
+
+/* flush_workqueue's barrier: queued behind everything, then waits for the items other workers hold. */
+struct barrier {
+	std::atomic<bool> done{false};
+	work item{&barrier_run, this};
+};
+
+void barrier_run(void *self)
+{
+	for (auto &other : tl_worker->p->workers) {
+		const uint64_t b = other->busy.load(std::memory_order_acquire);
+		if (other.get() != tl_worker && (b & 1))
+			detail::wait_for([&] { return other->busy.load(std::memory_order_acquire) != b; });
+	}
+	static_cast<barrier *>(self)->done.store(true, std::memory_order_release);
+}
+
+bool pool_idle(pool &p)
+{
+	std::lock_guard lock(p.m);
+	if (p.head || !p.inbox.empty())
+		return false;
+	return std::all_of(p.workers.begin(), p.workers.end(),
+			   [&](const auto &w) { return !(w->busy.load() & 1) || w.get() == tl_worker; });
+}
+
+int blocking_check(const char *fn, const workqueue *wq)
+{
+	if (const int rc = might_sleep(fn))
+		return rc;
+	if (wq && own_worker(*wq)) {
+		BH_LOG(ERR, log::workqueue, "%s: called from a worker of %s, it would wait for itself", fn,
+		       wq->name.c_str());
+		return -EDEADLK;
+	}
+	return 0;
+}
+
+} // namespace
+
+/* ---- work and delayed_work ---- */
+
+bool work::pending() const noexcept
+{
+	return state_.load(std::memory_order_acquire) & pending_bit;
+}
+
+bool work::running() const noexcept
+{
+	return state_.load(std::memory_order_acquire) & running_bit;
+}
+
+delayed_work::delayed_work(work_func fn, void *data) noexcept : work(fn, data), timer_(&fire, this) {}
+
+void delayed_work::fire(timer &, void *self)
+{
+	delayed_work &dw = *static_cast<delayed_work *>(self);
+	workqueue *wq = dw.wq_.load(std::memory_order_acquire);
+	std::atomic<uint32_t> &state = access::state(dw);
+	uint32_t s = state.load(std::memory_order_relaxed);
+	do {
+		if (!(s & pending_bit) || (s & queued_bit))
+			return;
+	} while (!state.compare_exchange_weak(s, s | queued_bit, std::memory_order_acq_rel, std::memory_order_relaxed));
+	push(*pick_pool(*wq, dw.lcore_), dw);
+}
+
+/* ---- queues ---- */
+
+workqueue *create_workqueue(const char *name, const workqueue_attrs &attrs) noexcept
+{
+	if (!name || !*name || attrs.max_active == 0) {
+		BH_LOG(ERR, log::workqueue, "create_workqueue: %s", !name || !*name ? "empty name" : "max_active is 0");
+		return nullptr;
+	}
+	auto wq = std::make_unique<workqueue>();
+	wq->name = name;
+	wq->attrs = attrs;
+	if (attrs.ordered) {
+		wq->attrs.unbound = true;
+		wq->attrs.max_active = 1;
+	}
+	if (wq->attrs.unbound) {
+		wq->unbound = make_pool(*wq, no_lcore);
+		if (!wq->unbound)
+			return nullptr;
+	} else {
+		for (unsigned l = 0; l < max_lcores; l++) {
+			if (!detail::lcore_valid(l))
+				continue;
+			pool *p = make_pool(*wq, l);
+			if (!p) {
+				for_each_pool(*wq, [](pool &q) { stop_pool(q); delete &q; });
+				return nullptr;
+			}
+			wq->pools[l].store(p, std::memory_order_release);
+		}
+	}
+	std::lock_guard lock(registry_m);
+	registry.push_back(wq.get());
+	return wq.release();
+}
+
+workqueue *create_ordered_workqueue(const char *name) noexcept
+{
+	workqueue_attrs a;
+	a.ordered = true;
+	return create_workqueue(name, a);
+}
+
+int destroy_workqueue(workqueue *wq) noexcept
+{
+	if (const int rc = drain_workqueue(wq))
+		return rc;
+	{
+		std::lock_guard lock(registry_m);
+		registry.erase(std::remove(registry.begin(), registry.end(), wq), registry.end());
+	}
+	for_each_pool(*wq, [](pool &p) {
+		stop_pool(p);
+		delete &p;
+	});
+	delete wq;
+	return 0;
+}
+
+bool queue_work(workqueue *wq, work &w) noexcept
+{
+	return queue_on(pick_pool(*wq, no_lcore), *wq, w);
+}
+
+bool queue_work_on(unsigned lcore, workqueue *wq, work &w) noexcept
+{
+	if (!wq->unbound && (lcore >= max_lcores || !wq->pools[lcore].load(std::memory_order_acquire))) {
+		BH_LOG(ERR, log::workqueue, "queue_work_on: %s has no pool for lcore %u", wq->name.c_str(), lcore);
+		return false;
+	}
+	return queue_on(pick_pool(*wq, lcore), *wq, w);
+}
+
+bool queue_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexcept
+{
+	if (delay_ns == 0)
+		return queue_work(wq, dw);
+	if (refuse_while_draining(*wq))
+		return false;
+	std::atomic<uint32_t> &state = access::state(dw);
+	uint32_t s = state.load(std::memory_order_relaxed);
+	do {
+		if (s & (pending_bit | canceling_bit))
+			return false;
+	} while (!state.compare_exchange_weak(s, (s | pending_bit) + detail::gen_inc, std::memory_order_acq_rel,
+					      std::memory_order_relaxed));
+	const unsigned self = lcore_id();
+	const unsigned lcore = self < max_lcores && detail::current_role() != detail::thread_role::other
+				       ? self
+				       : rte_get_main_lcore();
+	access::lcore_of(dw) = lcore;
+	access::wq_of(dw).store(wq, std::memory_order_release);
+	if (timer_mod_on(lcore, access::timer_of(dw), delay_ns) < 0) {
+		state.fetch_and(~pending_bit, std::memory_order_release);
+		return false;
+	}
+	return true;
+}
+
+bool cancel_delayed_work(delayed_work &dw) noexcept
+{
+	/* A timer callback running on another lcore finishes queueing first. */
+	while (timer_del(access::timer_of(dw)) == -EBUSY)
+		rte_pause();
+	steal(dw);
+	const uint32_t s = access::state(dw).fetch_and(~pending_bit, std::memory_order_acq_rel);
+	return s & pending_bit;
+}
+
+bool mod_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexcept
+{
+	const bool was = cancel_delayed_work(dw);
+	queue_delayed_work(wq, dw, delay_ns);
+	return was;
+}
+
+namespace {
+
+/* The _sync cancels: no queueing meanwhile, remove, wait for the running instance. */
+template <class Cancel>
+int cancel_sync(work &w, const char *fn, Cancel &&cancel)
+{
+	if (const int rc = blocking_check(fn, nullptr))
+		return rc;
+	std::atomic<uint32_t> &state = access::state(w);
+	state.fetch_or(canceling_bit, std::memory_order_acq_rel);
+	const bool was = cancel();
+	detail::wait_for([&] { return !(state.load(std::memory_order_acquire) & (running_bit | queued_bit)); });
+	state.fetch_and(~canceling_bit, std::memory_order_release);
+	return was ? 1 : 0;
+}
+
+} // namespace
+
+int cancel_work_sync(work &w) noexcept
+{
+	return cancel_sync(w, "cancel_work_sync", [&] {
+		steal(w);
+		return bool(access::state(w).fetch_and(~pending_bit, std::memory_order_acq_rel) & pending_bit);
+	});
+}
+
+int cancel_delayed_work_sync(delayed_work &dw) noexcept
+{
+	return cancel_sync(dw, "cancel_delayed_work_sync", [&] { return cancel_delayed_work(dw); });
+}
+
+int flush_work(work &w) noexcept
+{
+	if (const int rc = blocking_check("flush_work", nullptr))
+		return rc;
+	std::atomic<uint32_t> &state = access::state(w);
+	const uint32_t s = state.load(std::memory_order_acquire);
+	if (!(s & (pending_bit | running_bit)))
+		return 0;
+	const uint32_t target = (s >> detail::gen_shift) & detail::gen_mask;
+	detail::wait_for([&] {
+		const uint32_t done = access::done(w).load(std::memory_order_acquire);
+		if (((done - target) & detail::gen_mask) < (detail::gen_mask >> 1))
+			return true;
+		/* Canceled since: nothing left to wait for once it stops running. */
+		return !(state.load(std::memory_order_acquire) & (pending_bit | running_bit));
+	});
+	return 1;
+}
+
+int flush_workqueue(workqueue *wq) noexcept
+{
+	if (const int rc = blocking_check("flush_workqueue", wq))
+		return rc;
+	std::vector<std::unique_ptr<barrier>> barriers;
+	for_each_pool(*wq, [&](pool &p) {
+		auto b = std::make_unique<barrier>();
+		access::state(b->item).store(pending_bit | queued_bit, std::memory_order_relaxed);
+		push(p, b->item);
+		barriers.push_back(std::move(b));
+	});
+	for (auto &b : barriers)
+		detail::wait_for([&] { return b->done.load(std::memory_order_acquire) && !b->item.running(); });
+	return 0;
+}
+
+int drain_workqueue(workqueue *wq) noexcept
+{
+	if (const int rc = blocking_check("drain_workqueue", wq))
+		return rc;
+	wq->draining.store(true, std::memory_order_release);
+	for (;;) {
+		flush_workqueue(wq);
+		bool idle = true;
+		for_each_pool(*wq, [&](pool &p) { idle = idle && pool_idle(p); });
+		if (idle)
+			break;
+	}
+	wq->draining.store(false, std::memory_order_release);
+	return 0;
+}
+
+workqueue *system_wq() noexcept
+{
+	return events_wq;
+}
+
+bool schedule_work(work &w) noexcept
+{
+	return queue_work(events_wq, w);
+}
+
+bool schedule_delayed_work(delayed_work &dw, uint64_t delay_ns) noexcept
+{
+	return queue_delayed_work(events_wq, dw, delay_ns);
+}
+
+int flush_scheduled_work() noexcept
+{
+	return flush_workqueue(events_wq);
+}
+
+workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept
+{
+	workqueue_stats st;
+	auto &q = const_cast<workqueue &>(*wq);
+	st.queued = q.queued_other.load(std::memory_order_relaxed);
+	for (unsigned l = 0; l < max_lcores; l++)
+		st.queued += q.queued_lcore[l].read();
+	st.run = q.run.load(std::memory_order_relaxed);
+	st.canceled = q.canceled.load(std::memory_order_relaxed);
+	const uint64_t gone = q.started.load(std::memory_order_relaxed) + st.canceled;
+	st.pending = st.queued > gone ? st.queued - gone : 0;
+	st.max_latency_ns = uint64_t(double(q.max_latency.load(std::memory_order_relaxed)) * 1e9 /
+				     double(rte_get_tsc_hz()));
+	for_each_pool(q, [&](pool &p) {
+		st.pools++;
+		st.workers += unsigned(p.workers.size());
+		st.wakeups += p.wakeups.load(std::memory_order_relaxed);
+	});
+	return st;
+}
+
+const char *workqueue_name(const workqueue *wq) noexcept
+{
+	return wq->name.c_str();
+}
+
+/* ---- lifecycle hooks ---- */
+
+int detail::workqueue_subsys_open() noexcept
+{
+	events_wq = create_workqueue("events");
+	return events_wq ? 0 : -ENOMEM;
+}
+
+void detail::workqueue_subsys_close() noexcept
+{
+	if (events_wq)
+		destroy_workqueue(events_wq);
+	events_wq = nullptr;
+}
+
+void detail::workqueue_lcore_attached(unsigned lcore) noexcept
+{
+	std::lock_guard lock(registry_m);
+	for (workqueue *wq : registry) {
+		if (wq->unbound || wq->pools[lcore].load(std::memory_order_acquire))
+			continue;
+		if (pool *p = make_pool(*wq, lcore))
+			wq->pools[lcore].store(p, std::memory_order_release);
+	}
+}
+
+} // namespace bh

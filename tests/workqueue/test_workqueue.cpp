@@ -1,0 +1,679 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/* SPEC section 6: work queues and their guarantees. */
+#include <algorithm>
+#include <atomic>
+#include <chrono>
+#include <cinttypes>
+#include <cstdio>
+#include <deque>
+#include <fcntl.h>
+#include <memory>
+#include <mutex>
+#include <sys/resource.h>
+#include <thread>
+#include <unistd.h>
+#include <vector>
+
+#include <rte_cycles.h>
+
+#include "bh_context.h"
+#include "bh_lcore.h"
+#include "bh_percpu.h"
+#include "bh_softirq.h"
+#include "bh_test.h"
+#include "bh_workqueue.h"
+
+namespace bh {
+namespace {
+
+using namespace std::chrono_literals;
+using test::core_test;
+using test::log_capture;
+using test::test_lcore;
+using test::wait_until;
+
+class workqueue_test : public core_test {
+protected:
+	void SetUp() override { ASSERT_EQ(start(), 0); }
+	void TearDown() override
+	{
+		for (workqueue *wq : made_)
+			EXPECT_EQ(destroy_workqueue(wq), 0);
+		core_test::TearDown();
+	}
+	workqueue *make(const char *name, const workqueue_attrs &a = {})
+	{
+		workqueue *wq = create_workqueue(name, a);
+		EXPECT_NE(wq, nullptr);
+		made_.push_back(wq);
+		return wq;
+	}
+	std::vector<workqueue *> made_;
+};
+
+/* A work function that holds its worker until the test opens the gate. */
+struct gate {
+	std::atomic<bool> open{false};
+	std::atomic<int> entered{0}, runs{0}, inside{0}, max_inside{0};
+};
+
+void gated(void *p)
+{
+	auto *g = static_cast<gate *>(p);
+	const int now = g->inside.fetch_add(1) + 1;
+	int m = g->max_inside.load();
+	while (now > m && !g->max_inside.compare_exchange_weak(m, now))
+		;
+	g->entered.fetch_add(1);
+	wait_until([g] { return g->open.load(); }, 10000ms);
+	g->runs.fetch_add(1);
+	g->inside.fetch_sub(1);
+}
+
+struct counter {
+	std::atomic<int> runs{0};
+	std::atomic<bool> in_task{false};
+	std::atomic<unsigned> lcore{0};
+};
+
+void count(void *p)
+{
+	auto *c = static_cast<counter *>(p);
+	c->in_task = in_task() && !in_interrupt();
+	c->lcore = lcore_id();
+	c->runs.fetch_add(1);
+}
+
+TEST_F(workqueue_test, test_workqueue_events_has_a_named_worker_per_lcore)
+{
+	ASSERT_NE(system_wq(), nullptr);
+	EXPECT_STREQ(workqueue_name(system_wq()), "events");
+	EXPECT_NE(test::find_thread("events/" + std::to_string(rte_get_main_lcore())), 0);
+	test_lcore lc;
+	EXPECT_NE(test::find_thread("events/" + std::to_string(lc.id())), 0)
+		<< "an lcore that attaches later gets its events worker";
+	counter c;
+	work w(count, &c);
+	EXPECT_TRUE(schedule_work(w));
+	EXPECT_EQ(flush_scheduled_work(), 0);
+	EXPECT_EQ(c.runs.load(), 1);
+	EXPECT_TRUE(c.in_task.load()) << "work runs in process context";
+	EXPECT_EQ(c.lcore.load(), no_lcore) << "a worker is not an lcore";
+}
+
+TEST_F(workqueue_test, test_workqueue_pending_item_queued_again_runs_once)
+{
+	workqueue *wq = make("once");
+	gate g;
+	work blocker(gated, &g);
+	counter c;
+	work w(count, &c);
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	EXPECT_TRUE(queue_work(wq, w));
+	EXPECT_FALSE(queue_work(wq, w)) << "queueing a pending item must return false";
+	EXPECT_FALSE(queue_work(wq, w));
+	EXPECT_TRUE(w.pending());
+	g.open = true;
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	EXPECT_EQ(c.runs.load(), 1);
+	EXPECT_FALSE(w.pending());
+}
+
+TEST_F(workqueue_test, test_workqueue_item_requeued_while_running_runs_once_more_never_concurrently)
+{
+	workqueue_attrs a;
+	a.unbound = true;
+	a.max_active = 4;
+	workqueue *wq = make("rerun", a);
+	gate g;
+	work w(gated, &g);
+	ASSERT_TRUE(queue_work(wq, w));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	EXPECT_TRUE(w.running());
+	EXPECT_TRUE(queue_work(wq, w)) << "PENDING is cleared when it starts";
+	std::this_thread::sleep_for(20ms);
+	EXPECT_EQ(g.entered.load(), 1) << "a second worker started it while it ran";
+	g.open = true;
+	EXPECT_TRUE(wait_until([&] { return g.runs.load() == 2; }));
+	EXPECT_EQ(g.max_inside.load(), 1);
+}
+
+TEST_F(workqueue_test, test_workqueue_item_never_runs_concurrently_with_itself_stress)
+{
+	workqueue_attrs a;
+	a.unbound = true;
+	a.max_active = 4;
+	workqueue *wq = make("stress", a);
+	workqueue *other = make("stress2", a);
+	static std::atomic<int> inside{0}, overlaps{0};
+	static std::atomic<uint64_t> runs{0};
+	work w([](void *) {
+		if (inside.fetch_add(1) != 0)
+			overlaps.fetch_add(1);
+		for (volatile int i = 0; i < 500; i = i + 1)
+			;
+		runs.fetch_add(1);
+		inside.fetch_sub(1);
+	});
+	std::atomic<uint64_t> queued{0};
+	test_lcore l0(0), l1(1);
+	/* Queue again as soon as it has started, so that it is often queued while it runs. */
+	auto hammer = [&](workqueue *q) {
+		for (int i = 0; i < 2000; i++) {
+			while (w.pending())
+				std::this_thread::yield();
+			if (queue_work(q, w))
+				queued.fetch_add(1);
+		}
+	};
+	std::thread t0([&] { l0.run([&] { hammer(wq); }); });
+	std::thread t1([&] { l1.run([&] { hammer(other); }); });
+	t0.join();
+	t1.join();
+	EXPECT_EQ(flush_work(w) >= 0, true);
+	ASSERT_TRUE(wait_until([&] { return !w.pending() && !w.running(); }));
+	printf("work stress: %" PRIu64 " queued on two queues of 4 workers, %" PRIu64 " runs, %d overlaps\n",
+	       queued.load(), runs.load(), overlaps.load());
+	EXPECT_EQ(overlaps.load(), 0);
+	EXPECT_EQ(runs.load(), queued.load());
+}
+
+TEST_F(workqueue_test, test_workqueue_flush_work_waits_for_the_queued_instance)
+{
+	workqueue *wq = make("flushw");
+	static std::atomic<bool> done{false};
+	work w([](void *) {
+		std::this_thread::sleep_for(30ms);
+		done = true;
+	});
+	EXPECT_EQ(flush_work(w), 0) << "an idle item";
+	ASSERT_TRUE(queue_work(wq, w));
+	EXPECT_EQ(flush_work(w), 1);
+	EXPECT_TRUE(done.load());
+}
+
+TEST_F(workqueue_test, test_workqueue_flush_waits_for_earlier_items_only)
+{
+	workqueue *wq = make("flushq");
+	counter before;
+	work a(count, &before);
+	gate late;
+	work b(gated, &late);
+	static std::atomic<int> chained{0};
+	static workqueue *self_wq;
+	static work *self;
+	self_wq = wq;
+	/* Re-queues itself on every run: flush must not chase it forever. */
+	work chain([](void *) {
+		chained.fetch_add(1);
+		std::this_thread::sleep_for(1ms);
+		queue_work(self_wq, *self);
+	});
+	self = &chain;
+	ASSERT_TRUE(queue_work(wq, a));
+	ASSERT_TRUE(queue_work(wq, chain));
+	std::atomic<bool> flushed{false};
+	std::thread flusher([&] {
+		EXPECT_EQ(flush_workqueue(wq), 0);
+		flushed = true;
+	});
+	/* b goes in after the flush started and blocks until the gate opens. */
+	std::this_thread::sleep_for(5ms);
+	ASSERT_TRUE(queue_work(wq, b));
+	EXPECT_TRUE(wait_until([&] { return flushed.load(); }, 3000ms)) << "flush waited for later work";
+	EXPECT_EQ(before.runs.load(), 1) << "flush returned before earlier work ran";
+	EXPECT_GE(chained.load(), 1);
+	late.open = true;
+	flusher.join();
+	ASSERT_EQ(cancel_work_sync(chain) >= 0, true);
+	EXPECT_FALSE(chain.pending());
+	EXPECT_FALSE(chain.running());
+}
+
+TEST_F(workqueue_test, test_workqueue_cancel_work_sync_removes_pending_and_waits_running)
+{
+	workqueue *wq = make("cancel");
+	gate g;
+	work blocker(gated, &g);
+	counter c;
+	work w(count, &c);
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	ASSERT_TRUE(queue_work(wq, w));
+	EXPECT_EQ(cancel_work_sync(w), 1);
+	EXPECT_FALSE(w.pending());
+	EXPECT_EQ(cancel_work_sync(w), 0);
+
+	std::thread opener([&] {
+		std::this_thread::sleep_for(40ms);
+		g.open = true;
+	});
+	/* Running and queued again: the cancel removes the pending run and waits for the running one. */
+	ASSERT_TRUE(queue_work(wq, blocker));
+	EXPECT_EQ(cancel_work_sync(blocker), 1);
+	EXPECT_FALSE(blocker.running()) << "cancel_work_sync returned while it ran";
+	EXPECT_EQ(g.runs.load(), 1);
+	opener.join();
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	EXPECT_EQ(c.runs.load(), 0) << "a canceled item ran";
+	EXPECT_EQ(g.runs.load(), 1) << "the canceled re-queue ran";
+	EXPECT_EQ(workqueue_get_stats(wq).canceled, 2u);
+}
+
+TEST_F(workqueue_test, test_workqueue_cancel_races_with_running_items)
+{
+	workqueue_attrs a;
+	a.max_active = 2;
+	workqueue *wq = make("race", a);
+	static std::atomic<int> inside{0}, overlaps{0};
+	work w([](void *) {
+		if (inside.fetch_add(1) != 0)
+			overlaps.fetch_add(1);
+		std::this_thread::sleep_for(50us);
+		inside.fetch_sub(1);
+	});
+	test_lcore lc(1);
+	std::atomic<bool> stop{false};
+	std::thread queuer([&] {
+		lc.run([&] {
+			while (!stop.load())
+				queue_work(wq, w);
+		});
+	});
+	for (int i = 0; i < 300; i++) {
+		ASSERT_GE(cancel_work_sync(w), 0);
+		EXPECT_EQ(inside.load(), 0) << "cancel_work_sync returned while it ran";
+	}
+	stop = true;
+	queuer.join();
+	EXPECT_GE(cancel_work_sync(w), 0);
+	EXPECT_FALSE(w.pending() || w.running());
+	EXPECT_EQ(overlaps.load(), 0);
+}
+
+TEST_F(workqueue_test, test_workqueue_delayed_work_is_a_timer_that_queues_it)
+{
+	static std::atomic<uint64_t> ran_at{0};
+	static std::atomic<bool> ran_in_task{false};
+	delayed_work dw([](void *) {
+		ran_in_task = in_task() && !in_interrupt();
+		ran_at = rte_rdtsc();
+	});
+	test_lcore lc(1);
+	lc.start_loop();
+	uint64_t t0 = 0;
+	bool queued = false;
+	lc.stop_loop();
+	lc.run([&] {
+		t0 = rte_rdtsc();
+		queued = schedule_delayed_work(dw, 20000000);
+	});
+	lc.start_loop();
+	EXPECT_TRUE(queued);
+	EXPECT_TRUE(dw.pending());
+	EXPECT_FALSE(schedule_delayed_work(dw, 1000)) << "already pending";
+	ASSERT_TRUE(wait_until([] { return ran_at.load() != 0; }));
+	EXPECT_GE(test::cycles_to_ns(ran_at.load() - t0), 20e6) << "ran before its delay";
+	EXPECT_TRUE(ran_in_task.load());
+}
+
+TEST_F(workqueue_test, test_workqueue_delayed_work_modified_or_canceled_before_it_fires)
+{
+	static std::atomic<int> runs{0};
+	static std::atomic<uint64_t> ran_at{0};
+	delayed_work dw([](void *) {
+		ran_at = rte_rdtsc();
+		runs.fetch_add(1);
+	});
+	test_lcore lc(1);
+	lc.start_loop();
+	/* Armed from the lcore, so its timer runs in that lcore's loop. */
+	bool r1 = false, r2 = false;
+	lc.stop_loop();
+	uint64_t t0 = 0;
+	lc.run([&] {
+		r1 = queue_delayed_work(system_wq(), dw, 5000000000ull);
+		t0 = rte_rdtsc();
+		r2 = mod_delayed_work(system_wq(), dw, 10000000);
+	});
+	lc.start_loop();
+	EXPECT_TRUE(r1);
+	EXPECT_TRUE(r2) << "it was pending";
+	ASSERT_TRUE(wait_until([] { return runs.load() == 1; }, 2000ms)) << "the modified delay was not used";
+	EXPECT_LT(test::cycles_to_ns(ran_at.load() - t0), 1e9);
+
+	bool canceled = false;
+	lc.stop_loop();
+	lc.run([&] {
+		queue_delayed_work(system_wq(), dw, 20000000);
+		canceled = cancel_delayed_work(dw);
+	});
+	lc.start_loop();
+	EXPECT_TRUE(canceled);
+	EXPECT_FALSE(dw.pending());
+	std::this_thread::sleep_for(50ms);
+	EXPECT_EQ(runs.load(), 1) << "a canceled delayed work ran";
+
+	lc.stop_loop();
+	lc.run([&] { queue_delayed_work(system_wq(), dw, 20000000); });
+	lc.start_loop();
+	EXPECT_EQ(cancel_delayed_work_sync(dw), 1);
+	std::this_thread::sleep_for(50ms);
+	EXPECT_EQ(runs.load(), 1);
+	EXPECT_FALSE(cancel_delayed_work(dw));
+}
+
+TEST_F(workqueue_test, test_workqueue_destroy_runs_what_is_pending_then_joins)
+{
+	workqueue *wq = create_workqueue("doomed");
+	ASSERT_NE(wq, nullptr);
+	static std::atomic<int> runs{0};
+	std::vector<std::unique_ptr<work>> items;
+	for (int i = 0; i < 100; i++) {
+		items.push_back(std::make_unique<work>([](void *) {
+			std::this_thread::sleep_for(100us);
+			runs.fetch_add(1);
+		}));
+		ASSERT_TRUE(queue_work(wq, *items.back()));
+	}
+	EXPECT_EQ(destroy_workqueue(wq), 0);
+	EXPECT_EQ(runs.load(), 100);
+	EXPECT_EQ(test::find_thread("doomed/" + std::to_string(rte_get_main_lcore())), 0) << "worker left behind";
+}
+
+TEST_F(workqueue_test, test_workqueue_drain_refuses_outside_queueing_but_allows_chains)
+{
+	workqueue *wq = make("drain");
+	static workqueue *q;
+	static work *next_item;
+	static std::atomic<int> chain_left{5}, chain_runs{0};
+	q = wq;
+	gate g;
+	work blocker(gated, &g);
+	work chain([](void *) {
+		chain_runs.fetch_add(1);
+		if (chain_left.fetch_sub(1) > 1) {
+			EXPECT_TRUE(queue_work(q, *next_item)) << "chained work refused during drain";
+		}
+	});
+	next_item = &chain;
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(queue_work(wq, chain));
+	std::atomic<bool> drained{false};
+	std::thread drainer([&] {
+		EXPECT_EQ(drain_workqueue(wq), 0);
+		drained = true;
+	});
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	std::this_thread::sleep_for(10ms);
+	counter c;
+	work outsider(count, &c);
+	log_capture log;
+	EXPECT_FALSE(queue_work(wq, outsider)) << "queueing from outside during a drain";
+	EXPECT_TRUE(log.contains("being drained")) << log.text();
+	g.open = true;
+	drainer.join();
+	EXPECT_EQ(chain_runs.load(), 5);
+	EXPECT_TRUE(queue_work(wq, outsider)) << "refused after the drain";
+	EXPECT_EQ(flush_work(outsider), 1);
+}
+
+TEST_F(workqueue_test, test_workqueue_ordered_runs_one_at_a_time_in_queue_order)
+{
+	workqueue *wq = create_ordered_workqueue("ordered");
+	made_.push_back(wq);
+	static std::mutex m;
+	static std::vector<int> order;
+	static std::atomic<int> inside{0}, overlaps{0};
+	struct item {
+		int n;
+		work w{&run, this};
+		static void run(void *p)
+		{
+			if (inside.fetch_add(1) != 0)
+				overlaps.fetch_add(1);
+			std::this_thread::sleep_for(200us);
+			std::lock_guard lock(m);
+			order.push_back(static_cast<item *>(p)->n);
+			inside.fetch_sub(1);
+		}
+	};
+	std::vector<std::unique_ptr<item>> items;
+	for (int i = 0; i < 50; i++) {
+		items.push_back(std::make_unique<item>());
+		items.back()->n = i;
+	}
+	for (auto &it : items)
+		ASSERT_TRUE(queue_work(wq, it->w));
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	ASSERT_EQ(order.size(), 50u);
+	EXPECT_TRUE(std::is_sorted(order.begin(), order.end()));
+	EXPECT_EQ(overlaps.load(), 0);
+	EXPECT_EQ(workqueue_get_stats(wq).workers, 1u);
+}
+
+TEST_F(workqueue_test, test_workqueue_max_active_limits_concurrency)
+{
+	workqueue_attrs a;
+	a.unbound = true;
+	a.max_active = 3;
+	workqueue *wq = make("maxact", a);
+	gate g;
+	std::vector<std::unique_ptr<work>> items;
+	for (int i = 0; i < 8; i++) {
+		items.push_back(std::make_unique<work>(gated, &g));
+		ASSERT_TRUE(queue_work(wq, *items.back()));
+	}
+	EXPECT_TRUE(wait_until([&] { return g.entered.load() == 3; }));
+	std::this_thread::sleep_for(20ms);
+	EXPECT_EQ(g.entered.load(), 3) << "more than max_active items started";
+	g.open = true;
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	EXPECT_EQ(g.runs.load(), 8);
+	EXPECT_EQ(g.max_inside.load(), 3);
+	EXPECT_NE(test::find_thread("maxact/u2"), 0);
+}
+
+TEST_F(workqueue_test, test_workqueue_highpri_workers_run_at_nice_minus_20)
+{
+	workqueue_attrs a;
+	a.highpri = true;
+	a.unbound = true;
+	make("hipri", a);
+	const pid_t tid = test::find_thread("hipri/u0");
+	ASSERT_NE(tid, 0);
+	EXPECT_EQ(getpriority(PRIO_PROCESS, id_t(tid)), -20);
+}
+
+TEST_F(workqueue_test, test_workqueue_burst_to_an_awake_worker_costs_a_constant_number_of_wakeups)
+{
+	workqueue *wq = make("burst");
+	constexpr int n = 100000;
+	static std::atomic<int> runs{0};
+	auto *items = new std::deque<work>();
+	for (int i = 0; i < n; i++)
+		items->emplace_back([](void *) { runs.fetch_add(1, std::memory_order_relaxed); });
+	gate g;
+	work keep_awake(gated, &g);
+	test_lcore lc(1);
+	uint64_t cycles = 0, wake_awake = 0, wake_asleep = 0;
+
+	/* The worker is busy (awake) while the lcore queues the burst. */
+	lc.run([&] { ASSERT_TRUE(queue_work(wq, keep_awake)); });
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	uint64_t w0 = workqueue_get_stats(wq).wakeups;
+	lc.run([&] {
+		const uint64_t t0 = rte_rdtsc();
+		for (int i = 0; i < n; i++)
+			queue_work(wq, (*items)[size_t(i)]);
+		cycles = rte_rdtsc() - t0;
+	});
+	g.open = true;
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	wake_awake = workqueue_get_stats(wq).wakeups - w0;
+
+	/* The same burst onto a sleeping worker. */
+	runs = 0;
+	std::this_thread::sleep_for(10ms);
+	w0 = workqueue_get_stats(wq).wakeups;
+	lc.run([&] {
+		for (int i = 0; i < n; i++)
+			queue_work(wq, (*items)[size_t(i)]);
+	});
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	wake_asleep = workqueue_get_stats(wq).wakeups - w0;
+	printf("burst of %d queue_work from an lcore: %.1f ns per call; futex wakes: %" PRIu64
+	       " with the worker awake, %" PRIu64 " with it asleep at the start\n",
+	       n, test::cycles_to_ns(cycles) / n, wake_awake, wake_asleep);
+	EXPECT_EQ(runs.load(), n);
+	EXPECT_LE(wake_awake, 2u);
+	EXPECT_LT(wake_asleep, uint64_t(n / 100)) << "woken per item, not per sleep";
+	delete items;
+}
+
+TEST_F(workqueue_test, test_workqueue_sleeping_worker_does_not_slow_the_lcore)
+{
+	/*
+	 * The lcore's softirq raises itself through a top half at a steady
+	 * pace and, in the second phase, queues work that does 50 ms of file
+	 * I/O (write + fsync). The lcore's softirq rate must not drop.
+	 */
+	static std::atomic<uint64_t> softirqs{0};
+	static std::atomic<bool> queue_io{false};
+	static std::atomic<uint64_t> max_queue_ns{0};
+	static std::atomic<int> io_done{0};
+	static work io([](void *) {
+		char path[] = "/tmp/bh-wq-io-XXXXXX";
+		const int fd = mkstemp(path);
+		if (fd >= 0) {
+			static char buf[1 << 16];
+			const auto end = std::chrono::steady_clock::now() + 50ms;
+			while (std::chrono::steady_clock::now() < end) {
+				(void)!write(fd, buf, sizeof(buf));
+				fsync(fd);
+			}
+			close(fd);
+			unlink(path);
+		}
+		io_done.fetch_add(1);
+	});
+	ASSERT_EQ(stop(), 0);
+	open(9, [](const softirq_action &) {
+		softirqs.fetch_add(1, std::memory_order_relaxed);
+		if (queue_io.load(std::memory_order_relaxed)) {
+			const uint64_t t0 = rte_rdtsc();
+			schedule_work(io);
+			const uint64_t ns = uint64_t(test::cycles_to_ns(rte_rdtsc() - t0));
+			if (ns > max_queue_ns.load())
+				max_queue_ns = ns;
+		}
+	});
+	ASSERT_EQ(start(), 0);
+	class ticker : public pollfn {
+	public:
+		bool poll() override
+		{
+			test::spin_ns(2000);
+			raise_softirq(9);
+			return true;
+		}
+	} tick;
+	test_lcore lc(1);
+	ASSERT_EQ(lcore_add_top_half(lc.id(), tick), 0);
+	lc.start_loop();
+	std::this_thread::sleep_for(50ms);
+	uint64_t s0 = softirqs.load();
+	std::this_thread::sleep_for(300ms);
+	const double quiet = double(softirqs.load() - s0);
+	queue_io = true;
+	s0 = softirqs.load();
+	std::this_thread::sleep_for(300ms);
+	const double busy = double(softirqs.load() - s0);
+	queue_io = false;
+	lc.stop_loop();
+	lcore_clear(lc.id());
+	EXPECT_EQ(flush_scheduled_work(), 0);
+	printf("lcore softirq rate with a worker doing 50 ms file I/O items: %.1f%% of the quiet rate; "
+	       "%d I/O items ran; slowest queue_work on the lcore %" PRIu64 " ns\n",
+	       100 * busy / quiet, io_done.load(), max_queue_ns.load());
+	EXPECT_GE(io_done.load(), 3);
+	EXPECT_GE(busy / quiet, 0.8);
+}
+
+TEST_F(workqueue_test, test_workqueue_blocking_calls_refused_in_atomic_context)
+{
+	workqueue *wq = make("atomic");
+	static workqueue *q;
+	static work *target;
+	static int rc[5];
+	counter c;
+	work w(count, &c);
+	q = wq;
+	target = &w;
+	ASSERT_EQ(stop(), 0);
+	open(9, [](const softirq_action &) {
+		rc[0] = flush_work(*target);
+		rc[1] = flush_workqueue(q);
+		rc[2] = cancel_work_sync(*target);
+		rc[3] = drain_workqueue(q);
+		rc[4] = destroy_workqueue(q);
+	});
+	ASSERT_EQ(start(), 0);
+	log_capture log;
+	ASSERT_EQ(raise_softirq(9), 0);
+	do_softirq();
+	for (int r : rc)
+		EXPECT_EQ(r, -EDEADLK);
+	EXPECT_TRUE(log.contains("sleeping function called from invalid context: flush_work")) << log.text();
+
+	/* A worker flushing its own queue would wait for itself. */
+	static int from_worker;
+	work self_flush([](void *) { from_worker = flush_workqueue(q); });
+	ASSERT_TRUE(queue_work(wq, self_flush));
+	EXPECT_EQ(flush_work(self_flush), 1);
+	EXPECT_EQ(from_worker, -EDEADLK);
+	EXPECT_TRUE(log.contains("it would wait for itself")) << log.text();
+}
+
+TEST_F(workqueue_test, test_workqueue_counters)
+{
+	workqueue *wq = make("stats");
+	gate g;
+	work blocker(gated, &g);
+	counter c;
+	work w(count, &c);
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	ASSERT_TRUE(queue_work(wq, w));
+	std::this_thread::sleep_for(20ms);
+	workqueue_stats st = workqueue_get_stats(wq);
+	EXPECT_EQ(st.queued, 2u);
+	EXPECT_EQ(st.pending, 1u);
+	EXPECT_EQ(st.run, 0u);
+	g.open = true;
+	EXPECT_EQ(flush_workqueue(wq), 0);
+	st = workqueue_get_stats(wq);
+	EXPECT_EQ(st.run, 2u);
+	EXPECT_EQ(st.pending, 0u);
+	EXPECT_GE(st.max_latency_ns, 15000000u) << "w waited ~20 ms behind the blocker";
+	EXPECT_GE(st.pools, 1u);
+}
+
+TEST_F(workqueue_test, test_workqueue_bad_input)
+{
+	log_capture log;
+	EXPECT_EQ(create_workqueue(""), nullptr);
+	workqueue_attrs a;
+	a.max_active = 0;
+	EXPECT_EQ(create_workqueue("zero", a), nullptr);
+	EXPECT_TRUE(log.contains("max_active is 0")) << log.text();
+	counter c;
+	work w(count, &c);
+	EXPECT_FALSE(queue_work_on(100, system_wq(), w));
+	EXPECT_TRUE(log.contains("no pool for lcore 100")) << log.text();
+	EXPECT_FALSE(w.pending());
+}
+
+} // namespace
+} // namespace bh
