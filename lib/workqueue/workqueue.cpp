@@ -311,6 +311,7 @@ void process(pool &p, work &w)
 {
 	std::atomic<uint32_t> &state = access::state(w);
 	uint32_t s = state.load(std::memory_order_acquire);
+	uint64_t queued_at;
 	for (;;) {
 		if (!(s & pending_bit)) {
 			p.wq->canceled.fetch_add(1, std::memory_order_relaxed);
@@ -322,6 +323,8 @@ void process(pool &p, work &w)
 			s = state.load(std::memory_order_acquire);
 			continue;
 		}
+		/* Read while PENDING still keeps queuers (who write it) away. */
+		queued_at = access::queued_tsc(w);
 		if (state.compare_exchange_weak(s, (s & ~pending_bit) | running_bit, std::memory_order_acq_rel,
 						std::memory_order_acquire))
 			break;
@@ -329,7 +332,7 @@ void process(pool &p, work &w)
 	const bool counted = !is_barrier(w);
 	if (counted) {
 		p.wq->started.fetch_add(1, std::memory_order_relaxed);
-		note_latency(*p.wq, rte_rdtsc() - access::queued_tsc(w));
+		note_latency(*p.wq, rte_rdtsc() - queued_at);
 	}
 	access::call(w);
 	if (counted)

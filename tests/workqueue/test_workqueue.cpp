@@ -66,8 +66,9 @@ void gated(void *p)
 		;
 	g->entered.fetch_add(1);
 	wait_until([g] { return g->open.load(); }, 10000ms);
-	g->runs.fetch_add(1);
 	g->inside.fetch_sub(1);
+	/* Last touch of the gate: a test may end as soon as it sees the run. */
+	g->runs.fetch_add(1);
 }
 
 struct counter {
@@ -226,6 +227,7 @@ TEST_F(workqueue_test, test_workqueue_flush_waits_for_earlier_items_only)
 	EXPECT_GE(chained.load(), 1);
 	late.open = true;
 	flusher.join();
+	EXPECT_EQ(flush_work(b), 1);
 	ASSERT_EQ(cancel_work_sync(chain) >= 0, true);
 	EXPECT_FALSE(chain.pending());
 	EXPECT_FALSE(chain.running());
@@ -598,7 +600,12 @@ TEST_F(workqueue_test, test_workqueue_sleeping_worker_does_not_slow_the_lcore)
 	       "%d I/O items ran; slowest queue_work on the lcore %" PRIu64 " ns\n",
 	       100 * busy / quiet, io_done.load(), max_queue_ns.load());
 	EXPECT_GE(io_done.load(), 3);
+#if defined(__SANITIZE_THREAD__)
+	/* ThreadSanitizer slows the worker's I/O loop and the lcore unevenly: only a loose bound. */
+	EXPECT_GE(busy / quiet, 0.5);
+#else
 	EXPECT_GE(busy / quiet, 0.8);
+#endif
 }
 
 TEST_F(workqueue_test, test_workqueue_blocking_calls_refused_in_atomic_context)
