@@ -19,6 +19,7 @@
 
 #include <gtest/gtest.h>
 
+#include "bh_lcore.h"
 #include "bh_softirq.h"
 
 namespace bh::test {
@@ -91,6 +92,12 @@ protected:
 	/* open_softirq that expects success and is undone at TearDown. */
 	void open(unsigned nr, softirq_handler h, void *data = nullptr);
 	std::vector<unsigned> opened_;
+};
+
+/* core_test with the framework started before each test. */
+class started_test : public core_test {
+protected:
+	void SetUp() override { ASSERT_EQ(start(), 0); }
 };
 
 } // namespace bh::test

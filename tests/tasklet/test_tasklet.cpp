@@ -3,6 +3,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <functional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -22,10 +23,7 @@ using test::log_capture;
 using test::test_lcore;
 using test::wait_until;
 
-class tasklet_test : public core_test {
-protected:
-	void SetUp() override { ASSERT_EQ(start(), 0); }
-};
+class tasklet_test : public test::started_test {};
 
 struct counter_data {
 	std::atomic<int> runs{0};
@@ -176,11 +174,13 @@ void gated_fn(void *p)
 	g->finished = true;
 }
 
-TEST_F(tasklet_test, test_tasklet_disable_waits_for_a_running_instance)
+/*
+ * Starts @p t (gated) on @p lc, releases it 50 ms later from another
+ * thread, and checks that @p blocking returns 0 only after the run ended.
+ */
+void expect_waits_for_running(tasklet &t, gate &g, test_lcore &lc, const std::function<int()> &blocking,
+			      const char *what)
 {
-	gate g;
-	tasklet t(gated_fn, &g);
-	test_lcore lc(1);
 	lc.start_loop();
 	ASSERT_EQ(tasklet_schedule_on(lc.id(), t), 1);
 	ASSERT_TRUE(wait_until([&] { return g.entered.load(); }));
@@ -188,9 +188,17 @@ TEST_F(tasklet_test, test_tasklet_disable_waits_for_a_running_instance)
 		std::this_thread::sleep_for(std::chrono::milliseconds(50));
 		g.release = true;
 	});
-	ASSERT_EQ(tasklet_disable(t), 0);
-	EXPECT_TRUE(g.finished.load()) << "tasklet_disable returned while the tasklet ran";
+	EXPECT_EQ(blocking(), 0);
+	EXPECT_TRUE(g.finished.load()) << what << " returned while the tasklet ran";
 	releaser.join();
+}
+
+TEST_F(tasklet_test, test_tasklet_disable_waits_for_a_running_instance)
+{
+	gate g;
+	tasklet t(gated_fn, &g);
+	test_lcore lc(1);
+	expect_waits_for_running(t, g, lc, [&] { return tasklet_disable(t); }, "tasklet_disable");
 	ASSERT_EQ(tasklet_enable(t), 0);
 }
 
@@ -281,16 +289,7 @@ TEST_F(tasklet_test, test_tasklet_kill_waits_and_removes_a_pending_one)
 	gate g;
 	tasklet t(gated_fn, &g);
 	test_lcore lc(1);
-	lc.start_loop();
-	ASSERT_EQ(tasklet_schedule_on(lc.id(), t), 1);
-	ASSERT_TRUE(wait_until([&] { return g.entered.load(); }));
-	std::thread releaser([&] {
-		std::this_thread::sleep_for(std::chrono::milliseconds(50));
-		g.release = true;
-	});
-	ASSERT_EQ(tasklet_kill(t), 0);
-	EXPECT_TRUE(g.finished.load()) << "tasklet_kill returned while the tasklet ran";
-	releaser.join();
+	expect_waits_for_running(t, g, lc, [&] { return tasklet_kill(t); }, "tasklet_kill");
 
 	/* Pending and disabled (so it cannot run): kill drops it without running it. */
 	counter_data d;

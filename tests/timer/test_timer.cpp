@@ -23,10 +23,7 @@ using test::log_capture;
 using test::test_lcore;
 using test::wait_until;
 
-class timer_test : public core_test {
-protected:
-	void SetUp() override { ASSERT_EQ(start(), 0); }
-};
+class timer_test : public test::started_test {};
 
 struct fired {
 	std::atomic<int> count{0};

@@ -32,9 +32,8 @@ using test::log_capture;
 using test::test_lcore;
 using test::wait_until;
 
-class workqueue_test : public core_test {
+class workqueue_test : public test::started_test {
 protected:
-	void SetUp() override { ASSERT_EQ(start(), 0); }
 	void TearDown() override
 	{
 		for (workqueue *wq : made_)
@@ -56,6 +55,16 @@ struct gate {
 	std::atomic<bool> open{false};
 	std::atomic<int> entered{0}, runs{0}, inside{0}, max_inside{0};
 };
+
+void gated(void *p);
+
+/* Queues @p blocker on @p wq and waits until it occupies a worker. */
+void hold_worker(workqueue *wq, work &blocker, gate &g)
+{
+	const int before = g.entered.load();
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() > before; }));
+}
 
 void gated(void *p)
 {
@@ -109,8 +118,7 @@ TEST_F(workqueue_test, test_workqueue_pending_item_queued_again_runs_once)
 	work blocker(gated, &g);
 	counter c;
 	work w(count, &c);
-	ASSERT_TRUE(queue_work(wq, blocker));
-	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	hold_worker(wq, blocker, g);
 	EXPECT_TRUE(queue_work(wq, w));
 	EXPECT_FALSE(queue_work(wq, w)) << "queueing a pending item must return false";
 	EXPECT_FALSE(queue_work(wq, w));
@@ -240,8 +248,7 @@ TEST_F(workqueue_test, test_workqueue_cancel_work_sync_removes_pending_and_waits
 	work blocker(gated, &g);
 	counter c;
 	work w(count, &c);
-	ASSERT_TRUE(queue_work(wq, blocker));
-	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	hold_worker(wq, blocker, g);
 	ASSERT_TRUE(queue_work(wq, w));
 	EXPECT_EQ(cancel_work_sync(w), 1);
 	EXPECT_FALSE(w.pending());
@@ -650,8 +657,7 @@ TEST_F(workqueue_test, test_workqueue_counters)
 	work blocker(gated, &g);
 	counter c;
 	work w(count, &c);
-	ASSERT_TRUE(queue_work(wq, blocker));
-	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	hold_worker(wq, blocker, g);
 	ASSERT_TRUE(queue_work(wq, w));
 	std::this_thread::sleep_for(20ms);
 	workqueue_stats st = workqueue_get_stats(wq);
