@@ -177,7 +177,10 @@ struct locked_queue {
 };
 
 struct asio_post {
-	/* Hint 1: the context is run by one thread, which lets Asio skip some locking. */
+	/*
+	 * One thread runs the context. Asio keeps its locks (only the UNSAFE
+	 * hint drops them), as a program posting from other threads needs.
+	 */
 	boost::asio::io_context ctx{1};
 
 	void round(unsigned n)
