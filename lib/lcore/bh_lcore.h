@@ -140,7 +140,7 @@ void lcore_kick(unsigned lcore) noexcept;
 struct lcore_stats {
 	uint64_t iterations = 0; /**< loop iterations */
 	uint64_t busy = 0;       /**< iterations that did work */
-	uint64_t sleeps = 0;     /**< times the lcore slept */
+	uint64_t sleeps = 0;     /**< times the lcore went to sleep (a wake-up already on its way ends one at once) */
 	uint64_t wakeups = 0;    /**< eventfd writes that woke it */
 	uint64_t yields = 0;     /**< CPU yields to a running ksoftirqd */
 	uint64_t busy_cycles = 0; /**< TSC cycles of iterations that did work */

@@ -152,9 +152,9 @@ void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
 		 */
 		l.wake_posted.store(false, std::memory_order_relaxed);
 		l.sleeping.store(true, std::memory_order_seq_cst);
+		l.sleeps.add();
 		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
 			epoll_event ev[4];
-			l.sleeps.add();
 			if (epoll_wait(l.epfd, ev, 4, sleep_timeout_ms(id, l)) > 0) {
 				uint64_t v;
 				(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));

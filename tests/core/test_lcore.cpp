@@ -143,7 +143,7 @@ TEST_F(lcore, test_lcore_sleeping_lcore_is_woken_once_not_per_raise)
 	printf("10000 remote raises: %" PRIu64 " eventfd writes, %" PRIu64 " sleeps\n", writes,
 	       after.sleeps - before.sleeps);
 	EXPECT_GE(writes, 1u);
-	EXPECT_LT(writes, 1000u) << "the lcore is woken per raise, not per sleep";
+	EXPECT_LE(writes, after.sleeps - before.sleeps + 1) << "more eventfd writes than sleeps";
 }
 
 TEST_F(lcore, test_lcore_yields_while_ksoftirqd_owns_its_softirqs)
