@@ -11,8 +11,9 @@
  *   2. poll every app task (the lcore's "user space");
  *   3. if nothing did any work: yield the CPU while the lcore's ksoftirqd
  *      owns its softirqs (so ksoftirqd gets it), otherwise idle: spin
- *      (idle_mode::poll) or sleep on the lcore's wake-up fd until a remote
- *      raise, a kick or the sleep timeout (idle_mode::sleep).
+ *      (idle_mode::poll) or sleep in one epoll wait covering the lcore's
+ *      wake-up eventfd (remote raises, kicks), its enabled irq fds (Rx
+ *      interrupts) and its next timer (idle_mode::sleep).
  * An application either runs the loop (lcore_run(), or lcore_main as the
  * function given to rte_eal_remote_launch) or keeps its own main loop and
  * calls lcore_poll_once() from it.
@@ -41,7 +42,34 @@ public:
 	virtual bool try_enter_interrupt_mode() { return true; }
 	/** The loop woke up after try_enter_interrupt_mode() returned true. */
 	virtual void exit_interrupt_mode() {}
+	/**
+	 * The longest the lcore may sleep before this pollfn must run again
+	 * (e.g. a power-saving back-off on a queue without Rx interrupts).
+	 */
+	virtual uint64_t sleep_limit_ns() { return UINT64_MAX; }
 };
+
+/** The top half of an irq fd: runs between irq_enter() and irq_exit() on the lcore it woke. */
+using irq_handler = void (*)(void *data);
+
+/**
+ * Adds @p fd (e.g. an Rx queue's interrupt fd) to the calling lcore's
+ * wake-up set, disabled. When it is enabled and becomes readable while the
+ * lcore sleeps, @p handler runs as a top half; it should disable the fd
+ * (or consume what made it readable), as a hard irq handler acks its
+ * device. Only from the lcore's own (attached) thread.
+ * @return 0; -ENODEV if the caller is not an attached lcore; -EINVAL for a
+ *   bad fd or null handler; -EEXIST if already requested; -ENOSPC past 32;
+ *   -errno from epoll.
+ */
+int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept;
+
+/** Arms / disarms a requested fd (level-triggered). The lcore's own thread; -ENOENT if not requested. */
+int lcore_enable_irq(int fd) noexcept;
+int lcore_disable_irq(int fd) noexcept;
+
+/** Removes @p fd from @p lcore's wake-up set; from its own thread or while its loop is stopped (-EBUSY otherwise). */
+int lcore_free_irq(unsigned lcore, int fd) noexcept;
 
 /** What an lcore does when an iteration found no work. */
 enum class idle_mode {
@@ -145,6 +173,7 @@ struct lcore_stats {
 	uint64_t yields = 0;     /**< CPU yields to a running ksoftirqd */
 	uint64_t busy_cycles = 0; /**< TSC cycles of iterations that did work */
 	uint64_t idle_cycles = 0; /**< TSC cycles of the others, sleep included */
+	uint64_t irqs = 0;       /**< irq fd wake-ups handled */
 };
 
 lcore_stats lcore_get_stats(unsigned lcore) noexcept;

@@ -33,6 +33,14 @@ using detail::softirq_lcore;
 using detail::softirq_state;
 
 constexpr unsigned max_fns = 32;
+constexpr unsigned max_irqs = 32;
+
+/* A wake-up fd of a sleeping lcore and its top half. */
+struct irq_reg {
+	int fd = -1;
+	irq_handler handler = nullptr;
+	void *data = nullptr;
+};
 
 /*
  * One lcore's loop. Field access:
@@ -53,6 +61,7 @@ struct lcore_loop {
 	std::atomic<int> evfd{-1}; /* created by [L] at first attach, never closed */
 	rte_cpuset_t cpus{};       /* [L] at attach, read by start() after attached is set */
 	int epfd = -1;             /* [L] */
+	irq_reg irqs_reg[max_irqs]; /* [L], or [C] to free them */
 
 	/* Kickers read these: their own line. */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<bool> sleeping{false}; /* [L] writes, [A] reads */
@@ -60,7 +69,7 @@ struct lcore_loop {
 	std::atomic<uint64_t> wakeups{0};        /* [A] */
 
 	alignas(RTE_CACHE_LINE_SIZE) lcore_counter iterations, busy, sleeps, yields, busy_cycles,
-		idle_cycles; /* [L] */
+		idle_cycles, irqs; /* [L] */
 };
 
 per_lcore<lcore_loop> loops;
@@ -74,7 +83,7 @@ int make_wakeup_fds(lcore_loop &l, unsigned id)
 	const int ep = epoll_create1(EPOLL_CLOEXEC);
 	epoll_event e{};
 	e.events = EPOLLIN;
-	e.data.fd = ev;
+	e.data.ptr = nullptr; /* the wake-up eventfd; irq fds carry their irq_reg */
 	if (ev < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0) {
 		const int err = errno;
 		BH_LOG(ERR, log::lcore, "lcore %u: cannot create its wake-up eventfd/epoll: %s", id, strerror(err));
@@ -119,22 +128,43 @@ bool iterate(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
 }
 
 /*
- * Sleeps until a kick, a remote raise or the timeout, if every pollfn
- * agrees. The sleeping flag and the pending mask form a Dekker pair with
- * raise_softirq_on()/lcore_kick(): one side always sees the other.
+ * How long the lcore may sleep: its cap, or less if a timer is due sooner
+ * or a pollfn (e.g. a back-off without Rx interrupts) wants to poll again.
  */
-/* Milliseconds the lcore may sleep: its cap, or less if a timer is due sooner. */
-int sleep_timeout_ms(unsigned id, const lcore_loop &l)
+timespec sleep_timeout(unsigned id, lcore_loop &l)
 {
-	const uint64_t cap = l.max_sleep_ms.load(std::memory_order_relaxed);
+	uint64_t ns = uint64_t(l.max_sleep_ms.load(std::memory_order_relaxed)) * 1000000;
 	const uint64_t next = detail::timer_next_expiry[id].tsc;
-	if (next == UINT64_MAX)
-		return int(cap);
-	const uint64_t now = rte_rdtsc();
-	const uint64_t ms = next > now ? (next - now) * 1000 / rte_get_tsc_hz() + 1 : 0;
-	return int(std::min(cap, ms));
+	if (next != UINT64_MAX) {
+		const uint64_t now = rte_rdtsc();
+		ns = std::min<uint64_t>(ns, next > now ? uint64_t(double(next - now) * 1e9 / double(rte_get_tsc_hz())) : 0);
+	}
+	for_each_fn(l, [&](pollfn &fn) { ns = std::min(ns, fn.sleep_limit_ns()); });
+	return timespec{time_t(ns / 1000000000), long(ns % 1000000000)};
 }
 
+/* Runs the handlers of the fds that woke the lcore, as one top half. */
+void dispatch_wakeups(lcore_loop &l, const epoll_event *ev, int n)
+{
+	irq_enter();
+	for (int i = 0; i < n; i++) {
+		auto *irq = static_cast<irq_reg *>(ev[i].data.ptr);
+		if (!irq) {
+			uint64_t v;
+			(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));
+			continue;
+		}
+		l.irqs.add();
+		irq->handler(irq->data);
+	}
+	irq_exit();
+}
+
+/*
+ * Sleeps until a kick, a remote raise, an enabled irq fd or the timeout, if
+ * every pollfn agrees. The sleeping flag and the pending mask form a Dekker
+ * pair with raise_softirq_on()/lcore_kick(): one side always sees the other.
+ */
 void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
 {
 	unsigned armed = 0;
@@ -153,14 +183,15 @@ void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
 		l.wake_posted.store(false, std::memory_order_relaxed);
 		l.sleeping.store(true, std::memory_order_seq_cst);
 		l.sleeps.add();
+		epoll_event ev[max_irqs + 1];
+		int n = 0;
 		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
-			epoll_event ev[4];
-			if (epoll_wait(l.epfd, ev, 4, sleep_timeout_ms(id, l)) > 0) {
-				uint64_t v;
-				(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));
-			}
+			const timespec timeout = sleep_timeout(id, l);
+			n = epoll_pwait2(l.epfd, ev, max_irqs + 1, &timeout, nullptr);
 		}
 		l.sleeping.store(false, std::memory_order_relaxed);
+		if (n > 0)
+			dispatch_wakeups(l, ev, n);
 	}
 	for_each_fn(l, [&](pollfn &fn) {
 		if (armed) {
@@ -316,6 +347,98 @@ int lcore_detach() noexcept
 	return 0;
 }
 
+namespace {
+
+/* The calling thread's loop if it is an attached lcore; logs for @p fn otherwise. */
+lcore_loop *own_loop(const char *fn)
+{
+	const unsigned id = detail::tl_lcore;
+	if (id < max_lcores && loops[id].attached.load(std::memory_order_relaxed))
+		return &loops[id];
+	BH_LOG(ERR, log::lcore, "%s: calling thread is not an attached lcore", fn);
+	return nullptr;
+}
+
+irq_reg *find_irq(lcore_loop &l, int fd)
+{
+	for (irq_reg &r : l.irqs_reg)
+		if (r.fd == fd)
+			return &r;
+	return nullptr;
+}
+
+int irq_ctl(const char *fn, int fd, uint32_t events)
+{
+	lcore_loop *l = own_loop(fn);
+	if (!l)
+		return -ENODEV;
+	irq_reg *r = find_irq(*l, fd);
+	if (!r) {
+		BH_LOG(ERR, log::lcore, "%s: fd %d is not a requested irq", fn, fd);
+		return -ENOENT;
+	}
+	epoll_event e{};
+	e.events = events;
+	e.data.ptr = r;
+	return epoll_ctl(l->epfd, EPOLL_CTL_MOD, fd, &e) == 0 ? 0 : -errno;
+}
+
+} // namespace
+
+int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept
+{
+	lcore_loop *l = own_loop("lcore_request_irq");
+	if (!l)
+		return -ENODEV;
+	if (fd < 0 || !handler) {
+		BH_LOG(ERR, log::lcore, "lcore_request_irq: bad fd %d or null handler", fd);
+		return -EINVAL;
+	}
+	if (find_irq(*l, fd))
+		return -EEXIST;
+	irq_reg *r = find_irq(*l, -1);
+	if (!r) {
+		BH_LOG(ERR, log::lcore, "lcore_request_irq: lcore already has %u irqs", max_irqs);
+		return -ENOSPC;
+	}
+	epoll_event e{};
+	e.data.ptr = r;
+	if (epoll_ctl(l->epfd, EPOLL_CTL_ADD, fd, &e) != 0) {
+		const int err = errno;
+		BH_LOG(ERR, log::lcore, "lcore_request_irq: fd %d: %s", fd, strerror(err));
+		return -err;
+	}
+	*r = irq_reg{fd, handler, data};
+	return 0;
+}
+
+int lcore_enable_irq(int fd) noexcept
+{
+	return irq_ctl("lcore_enable_irq", fd, EPOLLIN);
+}
+
+int lcore_disable_irq(int fd) noexcept
+{
+	return irq_ctl("lcore_disable_irq", fd, 0);
+}
+
+int lcore_free_irq(unsigned lcore, int fd) noexcept
+{
+	if (lcore >= max_lcores)
+		return -EINVAL;
+	lcore_loop &l = loops[lcore];
+	if (l.running.load(std::memory_order_acquire) && lcore != detail::tl_lcore) {
+		BH_LOG(ERR, log::lcore, "lcore_free_irq: lcore %u's loop is running", lcore);
+		return -EBUSY;
+	}
+	irq_reg *r = find_irq(l, fd);
+	if (!r)
+		return -ENOENT;
+	epoll_ctl(l.epfd, EPOLL_CTL_DEL, fd, nullptr);
+	*r = irq_reg{};
+	return 0;
+}
+
 int lcore_add_top_half(unsigned lcore, pollfn &fn) noexcept
 {
 	return add_fn("lcore_add_top_half", lcore, fn, &lcore_loop::top, &lcore_loop::ntop);
@@ -431,6 +554,7 @@ lcore_stats lcore_get_stats(unsigned lcore) noexcept
 	st.yields = l.yields.read();
 	st.busy_cycles = l.busy_cycles.read();
 	st.idle_cycles = l.idle_cycles.read();
+	st.irqs = l.irqs.read();
 	return st;
 }
 

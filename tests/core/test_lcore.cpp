@@ -4,6 +4,7 @@
 #include <cinttypes>
 #include <cstdio>
 #include <string>
+#include <sys/eventfd.h>
 #include <unistd.h>
 
 #include "bh_context.h"
@@ -175,6 +176,73 @@ TEST_F(lcore, test_lcore_counts_busy_and_idle_cycles)
 	const lcore_stats st = lcore_get_stats(lc.id());
 	EXPECT_GT(st.iterations, 1000u);
 	EXPECT_GT(st.idle_cycles, st.busy_cycles) << "an lcore with nothing to do is idle";
+}
+
+struct irq_probe {
+	int fd = -1;
+	std::atomic<int> calls{0};
+	std::atomic<bool> in_hardirq{false};
+};
+
+void on_irq(void *p)
+{
+	auto *probe = static_cast<irq_probe *>(p);
+	probe->in_hardirq = bh::in_hardirq();
+	uint64_t v;
+	(void)!read(probe->fd, &v, sizeof(v));
+	probe->calls.fetch_add(1);
+}
+
+TEST_F(lcore, test_lcore_irq_fd_wakes_a_sleeping_lcore_only_when_enabled)
+{
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	irq_probe probe;
+	probe.fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	ASSERT_GE(probe.fd, 0);
+	int rc = -1;
+	lc.run([&] { rc = lcore_request_irq(probe.fd, on_irq, &probe); });
+	ASSERT_EQ(rc, 0);
+	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 10000), 0);
+	lc.start_loop();
+	const uint64_t one = 1;
+	ASSERT_EQ(write(probe.fd, &one, sizeof(one)), ssize_t(sizeof(one)));
+	std::this_thread::sleep_for(std::chrono::milliseconds(30));
+	EXPECT_EQ(probe.calls.load(), 0) << "a disabled irq fd ran its handler";
+	lc.stop_loop();
+	lc.run([&] { rc = lcore_enable_irq(probe.fd); });
+	ASSERT_EQ(rc, 0);
+	const uint64_t irqs = lcore_get_stats(lc.id()).irqs;
+	lc.start_loop();
+	EXPECT_TRUE(wait_until([&] { return probe.calls.load() == 1; })) << "the enabled fd did not wake the lcore";
+	EXPECT_TRUE(probe.in_hardirq.load()) << "an irq handler is a top half";
+	EXPECT_EQ(lcore_get_stats(lc.id()).irqs, irqs + 1);
+	lc.stop_loop();
+	EXPECT_EQ(lcore_free_irq(lc.id(), probe.fd), 0);
+	EXPECT_EQ(lcore_free_irq(lc.id(), probe.fd), -ENOENT);
+	std::thread([&] { rc = lcore_enable_irq(probe.fd); }).join();
+	EXPECT_EQ(rc, -ENODEV) << "not from a thread that is not an lcore";
+	close(probe.fd);
+}
+
+TEST_F(lcore, test_lcore_sleep_is_bounded_by_a_pollfn_limit)
+{
+	class backoff : public pollfn {
+	public:
+		bool poll() override { return false; }
+		uint64_t sleep_limit_ns() override { return 2000000; }
+	} fn;
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	ASSERT_EQ(lcore_add_task(lc.id(), fn), 0);
+	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 10000), 0);
+	lc.start_loop();
+	const uint64_t s0 = lcore_get_stats(lc.id()).sleeps;
+	std::this_thread::sleep_for(std::chrono::milliseconds(100));
+	const uint64_t sleeps = lcore_get_stats(lc.id()).sleeps - s0;
+	lc.stop_loop();
+	EXPECT_GE(sleeps, 20u) << "2 ms sleeps over 100 ms";
+	EXPECT_LE(sleeps, 100u) << "the lcore did not sleep the 2 ms";
 }
 
 TEST(eal, test_eal_bring_up_is_unique_per_process_and_attachable)
