@@ -11,36 +11,27 @@
  * EAL main lcore, so the local raises and do_softirq() act on lcore 0.
  */
 #include <atomic>
-#include <condition_variable>
 #include <csignal>
 #include <cstdint>
-#include <cstdio>
 #include <mutex>
 #include <pthread.h>
-#include <sched.h>
-#include <thread>
-#include <vector>
 
 #include <benchmark/benchmark.h>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <rte_cycles.h>
-#include <rte_eal.h>
-#include <rte_lcore.h>
-#include <rte_ring.h>
 
+#include "bench_defer.h"
+#include "bench_support.h"
 #include "bh_context.h"
-#include "bh_eal.h"
 #include "bh_lcore.h"
-#include "bh_percpu.h"
 #include "bh_softirq.h"
 
 namespace {
 
-/* Largest number of calls deferred per iteration; a batch uses this many different softirqs. */
-constexpr unsigned max_batch = 8;
+using bench::bm_defer;
+using bench::local_calls;
+using bench::max_batch;
 
-/* Item i of a batch raises its own softirq, so a batch is max_batch distinct pending bits. */
+/* Item i of a batch raises its own softirq, so a batch is up to max_batch distinct pending bits. */
 constexpr unsigned local_nr(unsigned i)
 {
 	return bh::first_free_softirq + i;
@@ -48,41 +39,12 @@ constexpr unsigned local_nr(unsigned i)
 constexpr unsigned remote_nr = local_nr(max_batch);
 static_assert(remote_nr < bh::TASKLET_SOFTIRQ, "the benchmark's softirqs must fit in the free range");
 
-/* Deferred calls run on the main lcore, checked against the calls posted so that none is lost or elided. */
-uint64_t local_calls;
 /* Runs of the remote softirq: written only by whichever thread owns the remote lcore's softirqs. */
 uint64_t remote_calls;
 
 void softirq_count(const bh::softirq_action &e)
 {
 	++*static_cast<uint64_t *>(e.data);
-}
-
-/* The peers' job. Out of line so that, like a softirq handler, it costs a real call. */
-[[gnu::noinline]] void tick()
-{
-	++local_calls;
-}
-
-/*
- * Runs state.range(0) deferred calls per iteration through a Q, which
- * posts them and then runs them in round(n), and reports the cost per call.
- */
-template <class Q>
-void bm_defer(benchmark::State &state)
-{
-	const auto batch = unsigned(state.range(0));
-	Q q;
-	const uint64_t before = local_calls;
-	for (auto _ : state)
-		q.round(batch);
-	const uint64_t posted = uint64_t(state.iterations()) * batch;
-	if (local_calls - before != posted)
-		state.SkipWithError("a deferred call did not run");
-	state.SetItemsProcessed(int64_t(posted));
-	/* An inverted rate of calls per second: seconds per call, printed as e.g. "14.2ns". */
-	state.counters["per_call"] = benchmark::Counter(
-		batch, benchmark::Counter::kIsIterationInvariantRate | benchmark::Counter::kInvert);
 }
 
 template <int (*Raise)(unsigned) noexcept>
@@ -123,94 +85,6 @@ struct top_half_raise {
 	{
 		bh::hardirq_scope top;
 		raise_batch<bh::raise_softirq>(n);
-	}
-};
-
-/* The plain way: a fixed array of function pointers, filled and then drained in order. */
-struct fnptr_queue {
-	void (*slots[max_batch])();
-
-	void round(unsigned n)
-	{
-		for (unsigned i = 0; i < n; i++)
-			slots[i] = tick;
-		/* Hides the stored pointers so the drain makes the indirect calls. */
-		benchmark::DoNotOptimize(slots);
-		for (unsigned i = 0; i < n; i++)
-			slots[i]();
-	}
-};
-
-/*
- * The textbook work queue. The same thread posts and drains, so only the
- * queue's own cost shows: locking, and a notify that finds no waiter.
- */
-struct locked_queue {
-	std::mutex m;
-	std::condition_variable cv;
-	std::vector<void (*)()> posted;
-	std::vector<void (*)()> taken;
-
-	locked_queue()
-	{
-		posted.reserve(max_batch);
-		taken.reserve(max_batch);
-	}
-
-	void round(unsigned n)
-	{
-		for (unsigned i = 0; i < n; i++) {
-			{
-				std::lock_guard lock(m);
-				posted.push_back(tick);
-			}
-			cv.notify_one();
-		}
-		{
-			std::lock_guard lock(m);
-			posted.swap(taken);
-		}
-		for (auto fn : taken)
-			fn();
-		taken.clear();
-	}
-};
-
-struct asio_post {
-	/*
-	 * One thread runs the context. Asio keeps its locks (only the UNSAFE
-	 * hint drops them), as a program posting from other threads needs.
-	 */
-	boost::asio::io_context ctx{1};
-
-	void round(unsigned n)
-	{
-		for (unsigned i = 0; i < n; i++)
-			boost::asio::post(ctx, [] { tick(); });
-		ctx.poll();
-		/* poll() stopped the context when it ran out of work. */
-		ctx.restart();
-	}
-};
-
-/* A work item as rings carry them: a pointer to something that says what to call. */
-struct job {
-	void (*fn)();
-};
-job tick_job{tick};
-rte_ring *peer_ring; /* created in main(): rings live in the EAL's memory */
-
-struct ring_queue {
-	void round(unsigned n)
-	{
-		for (unsigned i = 0; i < n; i++) {
-			int rc = rte_ring_enqueue(peer_ring, &tick_job);
-			benchmark::DoNotOptimize(rc);
-		}
-		void *out[max_batch];
-		const unsigned got = rte_ring_dequeue_burst(peer_ring, out, max_batch, nullptr);
-		for (unsigned i = 0; i < got; i++)
-			static_cast<const job *>(out[i])->fn();
 	}
 };
 
@@ -289,89 +163,17 @@ struct sigmask_guard {
 	~sigmask_guard() { pthread_sigmask(SIG_SETMASK, &saved, nullptr); }
 };
 
-/* A CPU other than the main lcore's, or -1. */
-int spare_cpu()
-{
-	const rte_cpuset_t main_cpus = rte_lcore_cpuset(rte_get_main_lcore());
-	const unsigned n = std::thread::hardware_concurrency();
-	for (unsigned cpu = 0; cpu < n && cpu < CPU_SETSIZE; cpu++)
-		if (!CPU_ISSET(cpu, &main_cpus))
-			return int(cpu);
-	return -1;
-}
-
-/*
- * A registered lcore running the framework's loop in poll mode on a CPU of
- * its own, so that raises to it cross cores as they would between lcores.
- */
-class remote_lcore {
-public:
-	explicit remote_lcore(int cpu) : thread_([this, cpu] { main(cpu); })
-	{
-		unsigned id;
-		while ((id = id_.load()) == unpublished)
-			std::this_thread::yield();
-		if (id == bh::no_lcore)
-			return;
-		/* Whether or not the loop already started, it iterates past this. */
-		const uint64_t before = bh::lcore_get_stats(id).iterations;
-		while (bh::lcore_get_stats(id).iterations <= before && !exited_.load())
-			std::this_thread::yield();
-	}
-
-	~remote_lcore()
-	{
-		if (ok())
-			bh::lcore_request_stop(id_.load());
-		thread_.join();
-	}
-
-	remote_lcore(const remote_lcore &) = delete;
-	remote_lcore &operator=(const remote_lcore &) = delete;
-
-	/* The loop ran; false if the thread could not become an lcore or the loop refused to start. */
-	bool ok() const { return id_.load() != bh::no_lcore && !exited_.load(); }
-	unsigned id() const { return id_.load(); }
-
-private:
-	static constexpr unsigned unpublished = bh::no_lcore - 1;
-
-	void main(int cpu)
-	{
-		cpu_set_t set;
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		/* Before registering: the lcore and its ksoftirqd take this thread's CPU set. */
-		pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
-		if (rte_thread_register() != 0) {
-			id_.store(bh::no_lcore);
-			return;
-		}
-		const unsigned id = rte_lcore_id();
-		bh::lcore_set_idle(id, bh::idle_mode::poll);
-		id_.store(id);
-		bh::lcore_run();
-		exited_.store(true);
-		bh::lcore_detach();
-		rte_thread_unregister();
-	}
-
-	std::atomic<unsigned> id_{unpublished};
-	std::atomic<bool> exited_{false};
-	std::thread thread_;
-};
-
 /* The raiser's cost only: the remote lcore runs the softirq on its own time. */
 void bm_raise_on_remote(benchmark::State &state)
 {
-	const int cpu = spare_cpu();
+	const int cpu = bench::spare_cpu();
 	if (cpu < 0) {
 		state.SkipWithError("needs a CPU besides the main lcore's");
 		return;
 	}
 	const uint64_t runs_before = remote_calls;
 	{
-		remote_lcore remote(cpu);
+		bench::remote_lcore remote(cpu);
 		if (!remote.ok()) {
 			state.SkipWithError("cannot start a second lcore");
 			return;
@@ -390,17 +192,10 @@ void bm_raise_on_remote(benchmark::State &state)
 void register_benchmarks()
 {
 	using benchmark::RegisterBenchmark;
-	for (auto *b : {
-		     RegisterBenchmark("BM_raise_softirq_dispatch", bm_defer<softirq_dispatch<bh::raise_softirq>>),
-		     RegisterBenchmark("BM_raise_softirq_irqoff_dispatch",
-				       bm_defer<softirq_dispatch<bh::raise_softirq_irqoff>>),
-		     RegisterBenchmark("BM_irq_enter_exit_with_raise", bm_defer<top_half_raise>),
-		     RegisterBenchmark("BM_peer_fnptr_queue", bm_defer<fnptr_queue>),
-		     RegisterBenchmark("BM_peer_mutex_condvar_queue", bm_defer<locked_queue>),
-		     RegisterBenchmark("BM_peer_asio_post_poll", bm_defer<asio_post>),
-		     RegisterBenchmark("BM_peer_rte_ring", bm_defer<ring_queue>),
-	     })
-		b->ArgName("batch")->Arg(1)->Arg(max_batch);
+	bench::register_defer("BM_raise_softirq_dispatch", bm_defer<softirq_dispatch<bh::raise_softirq>>);
+	bench::register_defer("BM_raise_softirq_irqoff_dispatch", bm_defer<softirq_dispatch<bh::raise_softirq_irqoff>>);
+	bench::register_defer("BM_irq_enter_exit_with_raise", bm_defer<top_half_raise>);
+	bench::register_defer_peers();
 
 	RegisterBenchmark("BM_raise_softirq_only", bm_raise_only<bh::raise_softirq>);
 	RegisterBenchmark("BM_raise_softirq_irqoff_only", bm_raise_only<bh::raise_softirq_irqoff>);
@@ -431,30 +226,5 @@ bool open_softirqs()
 
 int main(int argc, char **argv)
 {
-	benchmark::Initialize(&argc, argv);
-	if (benchmark::ReportUnrecognizedArguments(argc, argv))
-		return 1;
-
-	bh::eal_options opts;
-	opts.lcores = "0";
-	opts.extra = {"--log-level", "lib.eal:warning", "--no-telemetry"};
-	if (bh::eal_init(opts) < 0) {
-		fprintf(stderr, "bench_softirq: cannot initialise the EAL\n");
-		return 2;
-	}
-	peer_ring = rte_ring_create("bench_peer", max_batch, SOCKET_ID_ANY,
-				    RING_F_SP_ENQ | RING_F_SC_DEQ | RING_F_EXACT_SZ);
-	if (!peer_ring || !open_softirqs() || bh::start() != 0 || bh::lcore_attach() != 0) {
-		fprintf(stderr, "bench_softirq: setup failed\n");
-		return 2;
-	}
-
-	register_benchmarks();
-	benchmark::RunSpecifiedBenchmarks();
-	benchmark::Shutdown();
-
-	bh::stop();
-	rte_ring_free(peer_ring);
-	rte_eal_cleanup();
-	return 0;
+	return bench::run(argc, argv, {"bench_softirq", open_softirqs, register_benchmarks});
 }

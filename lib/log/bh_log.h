@@ -19,6 +19,7 @@ extern int lcore;     /**< "bh.lcore": lifecycle and the run loop */
 extern int tasklet;   /**< "bh.tasklet" */
 extern int timer;     /**< "bh.timer" */
 extern int workqueue; /**< "bh.workqueue" */
+extern int net;       /**< "bh.net": ports, NAPI, Rx modes, Tx */
 extern int eal;       /**< "bh.eal": EAL bring-up */
 
 } // namespace bh::log

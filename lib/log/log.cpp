@@ -11,6 +11,7 @@ int lcore = RTE_LOGTYPE_USER1;
 int tasklet = RTE_LOGTYPE_USER1;
 int timer = RTE_LOGTYPE_USER1;
 int workqueue = RTE_LOGTYPE_USER1;
+int net = RTE_LOGTYPE_USER1;
 int eal = RTE_LOGTYPE_USER1;
 } // namespace bh::log
 
@@ -36,6 +37,7 @@ RTE_INIT(bh_log_register)
 	bh::log::tasklet = register_type("bh.tasklet");
 	bh::log::timer = register_type("bh.timer");
 	bh::log::workqueue = register_type("bh.workqueue");
+	bh::log::net = register_type("bh.net");
 	bh::log::eal = register_type("bh.eal");
 }
 

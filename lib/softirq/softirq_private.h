@@ -76,6 +76,18 @@ inline thread_role current_role() noexcept
  */
 bool run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept;
 
+/*
+ * True if the calling thread owns @p lcore's softirqs right now: its
+ * ksoftirqd, or the lcore itself while ksoftirqd is idle. Others hand
+ * objects to the lcore through a lock-free inbox instead of its lists.
+ */
+inline bool is_executor(unsigned lcore) noexcept
+{
+	if (current_role() == thread_role::ksoftirqd)
+		return true;
+	return !softirq_state[lcore].ksoftirqd_active.load(std::memory_order_acquire);
+}
+
 /* Hands the lcore's softirqs to its ksoftirqd ([L] only). */
 void wakeup_softirqd(softirq_lcore &s) noexcept;
 

@@ -78,14 +78,6 @@ unsigned splice_inbox(tasklet_list &l)
 	return n;
 }
 
-/* True if the calling thread is the executor of @p lcore's softirqs right now. */
-bool executes(unsigned lcore)
-{
-	if (detail::current_role() == detail::thread_role::ksoftirqd)
-		return true;
-	return !detail::softirq_state[lcore].ksoftirqd_active.load(std::memory_order_acquire);
-}
-
 void tasklet_action(list_kind kind)
 {
 	tasklet_lcore &st = tasklet_state.this_lcore();
@@ -146,7 +138,7 @@ int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
 		return 0;
 	const unsigned target = local ? self : lcore;
 	tasklet_list &l = tasklet_state[target].lists[kind];
-	if (local && executes(target)) {
+	if (local && detail::is_executor(target)) {
 		append(l, t);
 		raise_softirq(list_softirq[kind]);
 	} else {

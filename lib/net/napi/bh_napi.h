@@ -1,0 +1,89 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/**
+ * @file
+ * NAPI-like polling contexts and the NET_RX softirq (SPEC section 8).
+ *
+ * A top half calls napi_schedule(): the context goes on the calling
+ * lcore's poll list and NET_RX is raised. NET_RX walks the list with a
+ * budget (default 300 packets) and a time limit (default 2 ms), calling each
+ * context's poll function with its weight (default 64). A context that used
+ * its whole weight stays on the list; one that did not calls
+ * napi_complete_done() from its poll function and leaves it (in interrupt
+ * mode, completion is where the Rx interrupt is re-armed). Leaving with work
+ * on the list re-raises NET_RX and counts a time_squeeze. A schedule that
+ * races with completion is never lost: it sets MISSED, and completion then
+ * keeps the context scheduled.
+ */
+
+#include <atomic>
+#include <cstdint>
+
+namespace bh::net {
+
+namespace detail {
+struct napi_access;
+}
+
+class napi {
+public:
+	/** Polls at most @p budget packets; returns how many it handled. Runs in NET_RX (softirq context). */
+	using poll_fn = int (*)(napi &n, int budget);
+
+	napi(poll_fn fn, void *data, int weight = 64) noexcept : poll_(fn), data_(data), weight_(weight) {}
+	napi(const napi &) = delete;
+	napi &operator=(const napi &) = delete;
+
+	void *data() const noexcept { return data_; }
+	int weight() const noexcept { return weight_; }
+	/** On a poll list (or about to be). */
+	bool scheduled() const noexcept;
+
+private:
+	friend struct detail::napi_access;
+	napi *next_ = nullptr; /* poll list / inbox link, owned by SCHED */
+	std::atomic<uint32_t> state_{0};
+	poll_fn poll_;
+	void *data_;
+	int weight_;
+};
+
+/**
+ * Puts @p n on the calling lcore's poll list and raises NET_RX, unless it
+ * is scheduled already (then it notes a MISSED schedule). From a top half
+ * or softirq on an lcore. Cost: one atomic OR, a list append, a raise.
+ * @return true if this call scheduled it; false if it was scheduled, or if
+ *   the caller is not an lcore (logged).
+ */
+bool napi_schedule(napi &n) noexcept;
+
+/**
+ * Called by a poll function that handled fewer packets than its budget.
+ * @return true if @p n is now off the poll list (re-arm interrupts);
+ *   false if a schedule raced with it (MISSED): it stays scheduled and is
+ *   polled again.
+ */
+bool napi_complete_done(napi &n, int work_done) noexcept;
+
+/** NET_RX limits; set before bh::start(). */
+struct napi_config {
+	int budget = 300;
+	uint64_t time_limit_ns = 2000000;
+};
+
+/** @return 0; -EINVAL for a non-positive limit. */
+int napi_set_config(const napi_config &cfg) noexcept;
+napi_config napi_get_config() noexcept;
+
+/** Per-lcore NET_RX counters, like /proc/net/softnet_stat. */
+struct softnet_stat {
+	uint64_t processed = 0;    /**< packets the poll functions handled */
+	uint64_t polls = 0;        /**< poll function calls */
+	uint64_t time_squeeze = 0; /**< passes that ended on budget or time with work left */
+	uint64_t passes = 0;       /**< NET_RX runs */
+};
+
+softnet_stat softnet_get(unsigned lcore) noexcept;
+
+} // namespace bh::net

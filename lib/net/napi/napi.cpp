@@ -1,0 +1,171 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <cerrno>
+
+#include <rte_cycles.h>
+#include <rte_log.h>
+
+#include "bh_log.h"
+#include "bh_napi.h"
+#include "bh_percpu.h"
+#include "bh_softirq.h"
+#include "intrusive_inbox.h"
+#include "napi_private.h"
+#include "softirq_private.h"
+
+namespace bh::net {
+
+namespace detail {
+
+struct napi_access {
+	static napi *&next(napi &n) { return n.next_; }
+	static std::atomic<uint32_t> &state(napi &n) { return n.state_; }
+	static int poll(napi &n, int budget) { return n.poll_(n, budget); }
+};
+
+} // namespace detail
+
+namespace {
+
+using access = detail::napi_access;
+constexpr uint32_t sched_bit = 1, missed_bit = 2;
+
+/*
+ * One lcore's poll list (legend of softirq_private.h): the list is [X],
+ * owned by the lcore's softirq executor; a top half that is not the
+ * executor (the lcore while its ksoftirqd runs NET_RX) pushes to the inbox.
+ */
+struct napi_lcore {
+	napi *head = nullptr, *tail = nullptr; /* [X] */
+	bh::detail::intrusive_inbox<napi, &access::next> inbox; /* [A] */
+	lcore_counter processed, polls, time_squeeze, passes; /* [X] */
+};
+
+per_lcore<napi_lcore> lists;
+napi_config config; /* [I] */
+uint64_t time_limit_cycles = 2000000;
+void (*pass_end)(unsigned) = nullptr; /* [I] */
+
+void append(napi_lcore &l, napi &n)
+{
+	access::next(n) = nullptr;
+	(l.tail ? access::next(*l.tail) : l.head) = &n;
+	l.tail = &n;
+}
+
+} // namespace
+
+bool napi::scheduled() const noexcept
+{
+	return state_.load(std::memory_order_acquire) & sched_bit;
+}
+
+bool napi_schedule(napi &n) noexcept
+{
+	const unsigned id = lcore_id();
+	if (id >= max_lcores) {
+		BH_LOG(ERR, log::net, "napi_schedule: calling thread is not an lcore");
+		return false;
+	}
+	std::atomic<uint32_t> &state = access::state(n);
+	uint32_t s = state.load(std::memory_order_relaxed);
+	do {
+		if (s & sched_bit) {
+			if (!(s & missed_bit))
+				state.fetch_or(missed_bit, std::memory_order_acq_rel);
+			return false;
+		}
+	} while (!state.compare_exchange_weak(s, s | sched_bit, std::memory_order_acq_rel, std::memory_order_relaxed));
+	napi_lcore &l = lists[id];
+	if (bh::detail::is_executor(id))
+		append(l, n);
+	else
+		l.inbox.push(n);
+	raise_softirq(NET_RX_SOFTIRQ);
+	return true;
+}
+
+bool napi_complete_done(napi &n, int) noexcept
+{
+	std::atomic<uint32_t> &state = access::state(n);
+	uint32_t s = state.load(std::memory_order_relaxed);
+	uint32_t ns;
+	do
+		ns = (s & missed_bit) ? sched_bit : 0;
+	while (!state.compare_exchange_weak(s, ns, std::memory_order_acq_rel, std::memory_order_relaxed));
+	return ns == 0;
+}
+
+void detail::net_rx_action(const softirq_action &) noexcept
+{
+	const unsigned id = lcore_id();
+	napi_lcore &l = lists[id];
+	l.passes.add();
+	for (napi *n = l.inbox.take_all(); n;) {
+		napi *next = access::next(*n);
+		append(l, *n);
+		n = next;
+	}
+	int budget = config.budget;
+	const uint64_t deadline = rte_rdtsc() + time_limit_cycles;
+	napi *todo = l.head;
+	l.head = l.tail = nullptr;
+	while (todo) {
+		napi &n = *todo;
+		todo = access::next(n);
+		const int work = access::poll(n, n.weight());
+		l.polls.add();
+		l.processed.add(uint64_t(work));
+		budget -= work;
+		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
+		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
+			append(l, n);
+		if (todo && (budget <= 0 || rte_rdtsc() >= deadline)) {
+			l.time_squeeze.add();
+			while (todo) {
+				napi &rest = *todo;
+				todo = access::next(rest);
+				append(l, rest);
+			}
+		}
+	}
+	if (l.head)
+		raise_softirq(NET_RX_SOFTIRQ);
+	if (pass_end)
+		pass_end(id);
+}
+
+void detail::set_rx_pass_end(void (*fn)(unsigned)) noexcept
+{
+	pass_end = fn;
+}
+
+int napi_set_config(const napi_config &cfg) noexcept
+{
+	if (cfg.budget <= 0 || cfg.time_limit_ns == 0) {
+		BH_LOG(ERR, log::net, "napi_set_config: budget and time limit must be > 0");
+		return -EINVAL;
+	}
+	config = cfg;
+	time_limit_cycles = uint64_t(double(cfg.time_limit_ns) * double(rte_get_tsc_hz()) / 1e9);
+	return 0;
+}
+
+napi_config napi_get_config() noexcept
+{
+	return config;
+}
+
+softnet_stat softnet_get(unsigned lcore) noexcept
+{
+	softnet_stat st;
+	if (lcore < max_lcores) {
+		const napi_lcore &l = lists[lcore];
+		st.processed = l.processed.read();
+		st.polls = l.polls.read();
+		st.time_squeeze = l.time_squeeze.read();
+		st.passes = l.passes.read();
+	}
+	return st;
+}
+
+} // namespace bh::net

@@ -1,0 +1,14 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+#include "bh_softirq.h"
+
+namespace bh::net::detail {
+
+/* NET_RX's handler, registered by net_init. */
+void net_rx_action(const softirq_action &) noexcept;
+
+/* Called at the end of every NET_RX pass on that lcore (the Tx flush). */
+void set_rx_pass_end(void (*fn)(unsigned lcore)) noexcept;
+
+} // namespace bh::net::detail

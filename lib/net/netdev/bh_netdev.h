@@ -1,0 +1,147 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/**
+ * @file
+ * The net layer's run-time: Rx queues bound to lcores in poll, interrupt or
+ * adaptive mode, the packet-handler API applications implement, NET_TX
+ * with per-lcore Tx buffers and a bounded backlog, and the counters
+ * (SPEC section 8).
+ *
+ * Each lcore with Rx queues gets a top half (a bh::pollfn) that schedules
+ * their NAPI contexts (poll mode), or leaves that to the queues' Rx
+ * interrupts (interrupt mode), or polls under load and arms interrupts after
+ * a run of empty polls (adaptive mode; on a queue without Rx interrupts it
+ * backs off instead, sleeping 10 us to 1 ms between polls). NET_RX polls the
+ * queues and hands bursts to the handler; what the handler transmits goes
+ * into the lcore's Tx buffer for that port, flushed after each NET_RX pass
+ * and by a drain timer; what the Tx ring refuses waits in a bounded backlog
+ * that NET_TX retries; what does not fit is dropped and counted. Every mbuf
+ * received is transmitted or freed with a named reason.
+ */
+
+#include <cstdint>
+
+#include <rte_mbuf.h>
+
+#include "bh_napi.h"
+
+namespace bh::net {
+
+enum class rx_mode { poll, interrupt, adaptive };
+
+/** Why a packet was freed instead of transmitted. */
+enum class drop_reason : unsigned {
+	runt,     /**< shorter than an Ethernet header */
+	oversize, /**< longer than the maximum frame */
+	chained,  /**< several segments: not handled here */
+	tx_full,  /**< Tx ring and backlog full */
+	no_txq,   /**< no Tx queue on that port for this lcore */
+	handler,  /**< the application dropped it */
+	count
+};
+
+const char *drop_reason_name(drop_reason r) noexcept;
+
+/** What a handler may do with the packets of a burst. */
+class rx_context {
+public:
+	unsigned lcore() const noexcept { return lcore_; }
+	uint16_t port() const noexcept { return port_; }
+	uint16_t queue() const noexcept { return queue_; }
+
+	/** Transmits @p m on @p port through this lcore's Tx buffer. */
+	void tx(uint16_t port, rte_mbuf *m) noexcept;
+	/** Frees @p m, counting it under @p why. */
+	void drop(rte_mbuf *m, drop_reason why = drop_reason::handler) noexcept;
+
+	rx_context(unsigned lcore, uint16_t port, uint16_t queue) noexcept : lcore_(lcore), port_(port), queue_(queue) {}
+
+private:
+	unsigned lcore_;
+	uint16_t port_, queue_;
+};
+
+/** The application's per-burst code: an l2fwd is one of these. */
+class packet_handler {
+public:
+	virtual ~packet_handler() = default;
+	/**
+	 * Up to 32 valid frames received on ctx.port()/ctx.queue(). Each must
+	 * be given to ctx.tx() or ctx.drop(). Runs in NET_RX, softirq context,
+	 * on the queue's lcore (or its ksoftirqd): it must not sleep.
+	 */
+	virtual void on_burst(rx_context &ctx, rte_mbuf **pkts, uint16_t n) = 0;
+};
+
+struct net_conf {
+	napi_config napi;
+	uint64_t tx_drain_ns = 100000; /**< Tx buffers are flushed at least this often */
+	unsigned tx_backlog = 512;     /**< packets per lcore and port waiting for a full Tx ring */
+	unsigned max_frame = 1522;     /**< longer frames are dropped (oversize) */
+};
+
+/**
+ * Registers NET_RX and NET_TX. Call once before bh::start().
+ * @return 0; -EINVAL for a bad configuration; -EBUSY if the softirqs are
+ *   taken or the table is frozen.
+ */
+int net_init(const net_conf &c = {}) noexcept;
+
+/**
+ * After bh::stop(): flushes what is buffered, frees backlogs (counted as
+ * tx_full), stops drain timers, releases irq fds and unregisters the
+ * softirqs. The ports are left to the caller.
+ */
+int net_exit() noexcept;
+
+struct rxq_conf {
+	uint16_t port = 0;
+	uint16_t queue = 0;
+	unsigned lcore = 0;
+	rx_mode mode = rx_mode::poll;
+	packet_handler *handler = nullptr;
+	int weight = 64;
+	unsigned idle_polls = 1000; /**< adaptive: empty polls before arming the interrupt */
+};
+
+/**
+ * Binds an Rx queue of a started port to an lcore. Call before that lcore's
+ * loop runs.
+ * @return 0; -EINVAL for a bad argument; -ENODEV for a port that does not
+ *   exist; -ENOTSUP for interrupt mode on a queue without Rx interrupts
+ *   (logged with the port and its driver); -EBUSY if the lcore's loop runs.
+ */
+int net_add_rxq(const rxq_conf &c) noexcept;
+
+/**
+ * Lets @p lcore transmit on @p port through Tx queue @p queue (one lcore
+ * per Tx queue).
+ * @return 0; -EINVAL, -ENODEV, -EBUSY as net_add_rxq.
+ */
+int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept;
+
+/** Per-lcore counters: softnet_stat plus the net layer's own. */
+struct lcore_net_stats {
+	softnet_stat softnet;
+	uint64_t dropped[unsigned(drop_reason::count)] = {};
+	uint64_t tx = 0;          /**< packets the Tx rings took */
+	uint64_t backlogged = 0;  /**< packets that had to wait in the backlog */
+	uint64_t in_flight = 0;   /**< in Tx buffers and backlogs now */
+	uint64_t interrupts = 0;  /**< Rx interrupts taken */
+	uint64_t to_poll = 0;     /**< adaptive: interrupt -> polling switches */
+	uint64_t to_interrupt = 0; /**< adaptive: polling -> interrupt switches */
+	uint64_t backoffs = 0;    /**< adaptive without interrupts: back-off sleeps started */
+};
+
+lcore_net_stats net_lcore_stats(unsigned lcore) noexcept;
+
+struct port_stats {
+	uint64_t rx = 0;
+	uint64_t tx = 0;
+	uint64_t dropped = 0; /**< received on this port and dropped, any reason */
+};
+
+port_stats net_port_stats(uint16_t port) noexcept;
+
+} // namespace bh::net

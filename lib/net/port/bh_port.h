@@ -1,0 +1,84 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#pragma once
+
+/**
+ * @file
+ * Port and queue set-up for any ethdev port (real or virtual), mbuf pool
+ * sizing, and link-status events handed to a work queue.
+ *
+ * All functions here are control-path calls for the main thread (process
+ * context), before the lcores run or after they stop. Errors are logged as
+ * one line naming the port and its driver, and returned as -errno.
+ */
+
+#include <cstdint>
+
+#include <rte_ethdev.h>
+#include <rte_mempool.h>
+
+namespace bh {
+class workqueue;
+}
+
+namespace bh::net {
+
+struct port_conf {
+	uint16_t rx_queues = 1;
+	uint16_t tx_queues = 1;
+	uint16_t rx_desc = 1024;
+	uint16_t tx_desc = 1024;
+	/** Ask for Rx interrupts (intr_conf.rxq): needed by interrupt and adaptive Rx modes; set at configure time. */
+	bool rx_interrupts = false;
+	bool promiscuous = true;
+};
+
+/**
+ * Mbufs a pool needs so that no queue starves: every Rx descriptor filled,
+ * every Tx descriptor in flight, and per lcore one Rx burst, its Tx buffers
+ * and Tx backlogs, plus the mempool caches.
+ */
+unsigned mempool_size(unsigned ports, const port_conf &c, unsigned lcores) noexcept;
+
+/** Creates an mbuf pool of @p n mbufs of the default data room. nullptr, logged, on failure. */
+rte_mempool *mempool_create(const char *name, unsigned n, int socket = SOCKET_ID_ANY) noexcept;
+
+/** The driver name of @p port ("?" for a port that does not exist). */
+const char *port_driver(uint16_t port) noexcept;
+
+/**
+ * Configures @p port with @p c and sets up its queues on @p pool.
+ * @return 0; -ENODEV for a port that does not exist; -EINVAL for queue or
+ *   descriptor counts the device cannot take; the PMD's error otherwise.
+ */
+int port_configure(uint16_t port, const port_conf &c, rte_mempool *pool) noexcept;
+
+/** Starts @p port (and promiscuous mode if configured). -errno, logged. */
+int port_start(uint16_t port) noexcept;
+
+/** Stops @p port. -errno, logged. */
+int port_stop(uint16_t port) noexcept;
+
+/**
+ * The Rx interrupt fd of a started port's queue, probed at run time (never
+ * assumed from the driver), or -ENOTSUP if it has none.
+ */
+int port_rx_intr_fd(uint16_t port, uint16_t queue) noexcept;
+
+/** Called in a worker (process context) when @p port's link changes. */
+using link_handler = void (*)(uint16_t port, const rte_eth_link &link, void *data);
+
+/**
+ * Link-status-change interrupts of @p port arrive on DPDK's interrupt
+ * thread (an asynchronous top half); they queue a work item on @p wq whose
+ * function reads the link and calls @p h. Needs a PMD that signals LSC.
+ * @return 0; -ENOTSUP if the port has no LSC interrupt (logged); -ENODEV.
+ */
+int port_watch_link(uint16_t port, workqueue *wq, link_handler h, void *data) noexcept;
+
+/** Undoes port_watch_link and waits for a queued handler. */
+int port_unwatch_link(uint16_t port) noexcept;
+
+/** Link changes handled so far for @p port. */
+uint64_t port_link_events(uint16_t port) noexcept;
+
+} // namespace bh::net
