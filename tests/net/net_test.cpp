@@ -1,0 +1,78 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+#include <cstring>
+
+#include <rte_eth_ring.h>
+#include <rte_ethdev.h>
+
+#include "net_test.h"
+
+namespace bh::test {
+
+rte_mempool *test_pool()
+{
+	static rte_mempool *pool = rte_pktmbuf_pool_create("test_pool", 16383, 256, 0, RTE_MBUF_DEFAULT_BUF_SIZE, 0);
+	return pool;
+}
+
+ring_port::ring_port(const std::string &name, unsigned rx_size, unsigned tx_size)
+{
+	rx = rte_ring_create((name + "_rx").c_str(), rx_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	tx = rte_ring_create((name + "_tx").c_str(), tx_size, 0, RING_F_SP_ENQ | RING_F_SC_DEQ);
+	EXPECT_NE(rx, nullptr);
+	EXPECT_NE(tx, nullptr);
+	const int p = rte_eth_from_rings(name.c_str(), &rx, 1, &tx, 1, 0);
+	EXPECT_GE(p, 0) << "cannot create ring port " << name;
+	id = uint16_t(p);
+}
+
+ring_port::~ring_port()
+{
+	auto left = collect();
+	free_all(left);
+	rte_mbuf *m;
+	while (rte_ring_dequeue(rx, reinterpret_cast<void **>(&m)) == 0)
+		rte_pktmbuf_free(m);
+	rte_eth_dev_stop(id);
+	rte_eth_dev_close(id);
+	rte_ring_free(rx);
+	rte_ring_free(tx);
+}
+
+unsigned ring_port::inject(const std::vector<rte_mbuf *> &pkts)
+{
+	return rte_ring_enqueue_burst(rx, reinterpret_cast<void *const *>(pkts.data()), unsigned(pkts.size()), nullptr);
+}
+
+std::vector<rte_mbuf *> ring_port::collect()
+{
+	std::vector<rte_mbuf *> out;
+	rte_mbuf *m;
+	while (rte_ring_dequeue(tx, reinterpret_cast<void **>(&m)) == 0)
+		out.push_back(m);
+	return out;
+}
+
+rte_mbuf *make_frame(uint32_t seq, uint16_t len)
+{
+	rte_mbuf *m = rte_pktmbuf_alloc(test_pool());
+	char *p = rte_pktmbuf_append(m, len);
+	memset(p, 0, len);
+	memcpy(p + 14, &seq, sizeof(seq));
+	return m;
+}
+
+uint32_t frame_seq(const rte_mbuf *m)
+{
+	uint32_t seq;
+	memcpy(&seq, rte_pktmbuf_mtod_offset(m, const char *, 14), sizeof(seq));
+	return seq;
+}
+
+void free_all(std::vector<rte_mbuf *> &pkts)
+{
+	for (rte_mbuf *m : pkts)
+		rte_pktmbuf_free(m);
+	pkts.clear();
+}
+
+} // namespace bh::test
