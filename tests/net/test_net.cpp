@@ -2,9 +2,11 @@
 /* SPEC section 8 on net_ring ports: NAPI, NET_RX/NET_TX, Tx backlog, drops, Rx modes. */
 #include <atomic>
 #include <cinttypes>
+#include <cstdio>
 #include <memory>
+#include <thread>
 
-#include <rte_bus_vdev.h>
+#include <rte_dev.h>
 #include <rte_ethdev.h>
 
 #include "bh_lcore.h"
@@ -130,6 +132,143 @@ TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 	EXPECT_EQ(in.dropped + outs.dropped, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).softnet.processed, n);
+}
+
+TEST_F(net_test, test_net_tx_backlog_holds_what_a_full_tx_ring_refuses_and_retries_it)
+{
+	net::net_conf c;
+	c.tx_backlog = 128;
+	ASSERT_EQ(net::net_init(c), 0);
+	ring_port &a = port("ba");
+	ring_port &b = port("bb", 1024, 64); /* the Tx ring takes 63 */
+	forward_to fwd(b.id);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &fwd}), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	go();
+	inject_all(a, frames(0, 300));
+	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(a.id).rx == 300; }));
+	std::this_thread::sleep_for(20ms);
+	net::lcore_net_stats st = net::net_lcore_stats(lcore());
+	const uint64_t full = st.dropped[unsigned(net::drop_reason::tx_full)];
+	printf("300 packets into a 63-slot Tx ring with a 128-packet backlog: %" PRIu64 " sent, %" PRIu64
+	       " waiting, %" PRIu64 " dropped tx_full\n", st.tx, st.in_flight, full);
+	EXPECT_EQ(st.tx, 63u);
+	EXPECT_EQ(st.in_flight, 128u);
+	EXPECT_EQ(full, 300u - 63u - 128u) << "overflow beyond the backlog is dropped and counted";
+	/* Make room: NET_TX (or the drain timer) sends the backlog, in order. */
+	auto out = collect_n(b, 63 + 128);
+	ASSERT_EQ(out.size(), 63u + 128u);
+	for (size_t i = 1; i < out.size(); i++)
+		EXPECT_LT(test::frame_seq(out[i - 1]), test::frame_seq(out[i])) << "the backlog kept the order";
+	test::free_all(out);
+	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
+	EXPECT_EQ(net::net_port_stats(b.id).tx + full, 300u) << "every packet sent or counted";
+}
+
+TEST_F(net_test, test_net_budget_weight_and_time_squeeze)
+{
+	net::net_conf c;
+	c.napi.budget = 100;
+	ASSERT_EQ(net::net_init(c), 0);
+	ring_port &a = port("wa", 4096);
+	ring_port &b = port("wb", 4096);
+	ring_port &out = port("wo", 4096, 8192);
+	forward_to fwd(out.id);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &fwd, 64}), 0);
+	ASSERT_EQ(net::net_add_rxq({b.id, 0, lcore(), net::rx_mode::poll, &fwd, 64}), 0);
+	ASSERT_EQ(net::net_add_txq(out.id, 0, lcore()), 0);
+	/* Both queues full before the lcore starts: every pass runs out of budget. */
+	inject_all(a, frames(0, 2000));
+	inject_all(b, frames(100000, 2000));
+	const net::softnet_stat before = net::net_lcore_stats(lcore()).softnet;
+	go();
+	auto got = collect_n(out, 4000);
+	EXPECT_EQ(got.size(), 4000u);
+	test::free_all(got);
+	net::softnet_stat sn = net::net_lcore_stats(lcore()).softnet;
+	sn.processed -= before.processed;
+	sn.polls -= before.polls;
+	sn.passes -= before.passes;
+	sn.time_squeeze -= before.time_squeeze;
+	printf("budget 100, weight 64, 2 x 2000 queued: %" PRIu64 " processed in %" PRIu64 " polls over %" PRIu64
+	       " NET_RX passes, time_squeeze %" PRIu64 "\n", sn.processed, sn.polls, sn.passes, sn.time_squeeze);
+	EXPECT_EQ(sn.processed, 4000u);
+	EXPECT_GE(sn.polls, 4000u / 64) << "a poll takes at most its weight";
+	EXPECT_LE(sn.time_squeeze, sn.passes);
+	EXPECT_GE(sn.time_squeeze, 20u) << "budget 100 < 2 x 64: passes end with work left";
+}
+
+TEST_F(net_test, test_net_runt_oversize_and_chained_frames_are_dropped_with_a_reason)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("da");
+	ring_port &b = port("db");
+	forward_to fwd(b.id);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &fwd}), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	go();
+	rte_mbuf *runt = make_frame(1, 10);
+	rte_mbuf *big = make_frame(2, 1600);
+	rte_mbuf *head = make_frame(3, 60), *tail = make_frame(4, 60);
+	ASSERT_EQ(rte_pktmbuf_chain(head, tail), 0);
+	inject_all(a, {runt, big, head, make_frame(5, 60)});
+	auto out = collect_n(b, 1);
+	ASSERT_EQ(out.size(), 1u);
+	EXPECT_EQ(test::frame_seq(out[0]), 5u);
+	test::free_all(out);
+	const net::lcore_net_stats st = net::net_lcore_stats(lcore());
+	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::runt)], 1u);
+	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::oversize)], 1u);
+	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::chained)], 1u);
+	EXPECT_EQ(net::net_port_stats(a.id).dropped, 3u);
+}
+
+TEST_F(net_test, test_net_interrupt_mode_refused_without_rx_interrupts)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ASSERT_EQ(rte_eal_hotplug_add("vdev", "net_null_intr", "no-rx=1"), 0);
+	uint16_t null_port;
+	ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_intr", &null_port), 0);
+	net::port_conf c;
+	c.rx_interrupts = true;
+	ASSERT_EQ(net::port_configure(null_port, c, test::test_pool()), 0);
+	ASSERT_EQ(net::port_start(null_port), 0);
+	forward_to fwd(null_port);
+	test::log_capture log;
+	EXPECT_EQ(net::net_add_rxq({null_port, 0, lcore(), net::rx_mode::interrupt, &fwd}), -ENOTSUP);
+	EXPECT_TRUE(log.contains("(net_null): Rx queue 0 has no Rx interrupt, interrupt mode refused")) << log.text();
+	ring_port &r = port("ir");
+	EXPECT_EQ(net::net_add_rxq({r.id, 0, lcore(), net::rx_mode::interrupt, &fwd}), -ENOTSUP);
+	EXPECT_TRUE(log.contains("(net_ring)")) << log.text();
+	EXPECT_EQ(net::net_add_rxq({RTE_MAX_ETHPORTS - 1, 0, lcore(), net::rx_mode::poll, &fwd}), -ENODEV);
+	EXPECT_EQ(net::port_configure(RTE_MAX_ETHPORTS - 1, c, test::test_pool()), -ENODEV);
+	EXPECT_TRUE(log.contains("does not exist")) << log.text();
+	rte_eth_dev_stop(null_port);
+	rte_eth_dev_close(null_port);
+	rte_eal_hotplug_remove("vdev", "net_null_intr");
+}
+
+TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_traffic)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("aa");
+	ring_port &b = port("ab");
+	forward_to fwd(b.id);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100}), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	ASSERT_EQ(lcore_set_idle(lcore(), idle_mode::sleep, 100), 0);
+	go();
+	std::this_thread::sleep_for(200ms);
+	const net::lcore_net_stats idle = net::net_lcore_stats(lcore());
+	const lcore_stats ls = lcore_get_stats(lcore());
+	EXPECT_GT(idle.backoffs, 0u) << "no back-off on an idle queue without interrupts";
+	EXPECT_GT(ls.sleeps, 100u) << "the idle lcore did not sleep between polls";
+	inject_all(a, frames(0, 1000));
+	auto out = collect_n(b, 1000);
+	EXPECT_EQ(out.size(), 1000u) << "traffic was not picked up after the back-off";
+	test::free_all(out);
+	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle; 1000 packets forwarded after\n",
+	       idle.backoffs, ls.sleeps);
 }
 
 } // namespace

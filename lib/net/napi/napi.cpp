@@ -119,7 +119,8 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
 		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
 			append(l, n);
-		if (todo && (budget <= 0 || rte_rdtsc() >= deadline)) {
+		/* As the kernel does: out of budget or time after a poll is a squeeze. */
+		if (budget <= 0 || rte_rdtsc() >= deadline) {
 			l.time_squeeze.add();
 			while (todo) {
 				napi &rest = *todo;
