@@ -14,9 +14,10 @@
  * a run of empty polls (adaptive mode; on a queue without Rx interrupts it
  * backs off instead, sleeping 10 us to 1 ms between polls). NET_RX polls the
  * queues and hands bursts to the handler; what the handler transmits goes
- * into the lcore's Tx buffer for that port, flushed after each NET_RX pass
- * and by a drain timer; what the Tx ring refuses waits in a bounded backlog
- * that NET_TX retries; what does not fit is dropped and counted. Every mbuf
+ * into the lcore's Tx buffer for that port, flushed after each NET_RX pass;
+ * what the Tx ring refuses waits in a bounded backlog that NET_TX retries,
+ * and a drain timer while the ring takes nothing; what does not fit is
+ * dropped and counted. Every mbuf
  * received is transmitted or freed with a named reason.
  */
 
@@ -76,7 +77,7 @@ public:
 
 struct net_conf {
 	napi_config napi;
-	uint64_t tx_drain_ns = 100000; /**< Tx buffers are flushed at least this often */
+	uint64_t tx_drain_ns = 100000; /**< a backlog the Tx ring refused is retried this often */
 	unsigned tx_backlog = 512;     /**< packets per lcore and port waiting for a full Tx ring */
 	unsigned max_frame = 1522;     /**< longer frames are dropped (oversize) */
 };

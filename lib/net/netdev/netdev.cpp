@@ -171,10 +171,22 @@ bool tx_flush_all(net_lcore &l)
 	return left;
 }
 
+/*
+ * A backlog is retried by NET_TX while the ring takes something, and by
+ * the drain timer otherwise. The timer is one-shot and armed only while
+ * something waits, so that an idle lcore is not woken by it.
+ */
+void retry_later(net_lcore &l)
+{
+	raise_softirq(NET_TX_SOFTIRQ);
+	if (!l.drain.pending())
+		timer_mod(l.drain, conf.tx_drain_ns);
+}
+
 void rx_pass_end(unsigned lcore)
 {
 	if (lcores[lcore] && tx_flush_all(*lcores[lcore]))
-		raise_softirq(NET_TX_SOFTIRQ);
+		retry_later(*lcores[lcore]);
 }
 
 void net_tx_action(const softirq_action &)
@@ -194,12 +206,15 @@ void net_tx_action(const softirq_action &)
 	/* A ring that took nothing is retried by the drain timer, not in a softirq storm. */
 	if (left && progress)
 		raise_softirq(NET_TX_SOFTIRQ);
+	else if (left && !l->drain.pending())
+		timer_mod(l->drain, conf.tx_drain_ns);
 }
 
 void net_lcore::on_drain(timer &, void *self)
 {
-	if (tx_flush_all(*static_cast<net_lcore *>(self)))
-		raise_softirq(NET_TX_SOFTIRQ);
+	net_lcore &l = *static_cast<net_lcore *>(self);
+	if (tx_flush_all(l))
+		retry_later(l);
 }
 
 /* ---- Rx ---- */
@@ -309,14 +324,13 @@ int rxq_poll(napi &n, int budget)
 	return done;
 }
 
-/* Per-lcore set-up that must run on the lcore itself: irq fds, the drain timer. */
+/* Per-lcore set-up that must run on the lcore itself: the irq fds. */
 void set_up_on_lcore(net_lcore &l)
 {
 	l.set_up = true;
 	for (auto &q : l.rxqs)
 		if (q->fd >= 0 && lcore_request_irq(q->fd, rx_irq, q.get()) != 0)
 			q->fd = -1;
-	timer_mod_periodic(l.drain, conf.tx_drain_ns);
 }
 
 } // namespace
@@ -378,7 +392,7 @@ void rx_context::tx(uint16_t port, rte_mbuf *m) noexcept
 	}
 	t.buf[t.n++] = m;
 	if (t.n == burst && tx_flush(l, port))
-		raise_softirq(NET_TX_SOFTIRQ);
+		retry_later(l);
 }
 
 void rx_context::drop(rte_mbuf *m, drop_reason why) noexcept

@@ -1,0 +1,203 @@
+/* SPDX-License-Identifier: BSD-3-Clause */
+/*
+ * SPEC section 8 with real kernel traffic: two network namespaces this test
+ * makes, joined only through an lcore that forwards between two ports
+ * (net_tap, or net_af_packet on veth pairs). Interrupt mode must sleep when
+ * idle and wake on traffic; adaptive mode must switch both ways.
+ */
+#include <cinttypes>
+#include <cstdio>
+#include <cstdlib>
+#include <string>
+#include <thread>
+#include <unistd.h>
+
+#include <rte_dev.h>
+#include <rte_ethdev.h>
+
+#include "bh_lcore.h"
+#include "bh_netdev.h"
+#include "bh_port.h"
+#include "net_test.h"
+
+namespace bh {
+namespace {
+
+using namespace std::chrono_literals;
+using test::forward_to;
+using test::test_lcore;
+using test::wait_until;
+
+/*
+ * The namespaces' addresses: from the benchmarking range, so that they
+ * cannot be the host's own (a host address would answer ARP on the veth
+ * ends left in the root namespace).
+ */
+const char *const addr1 = "198.18.0.1";
+const char *const addr2 = "198.18.0.2";
+
+int sh(const std::string &cmd)
+{
+	return system((cmd + " >/dev/null 2>&1").c_str());
+}
+
+/* Names unique to this process, so that parallel runs do not collide. */
+std::string name(const char *prefix)
+{
+	return prefix + std::to_string(getpid());
+}
+
+class net_kernel_test : public test::core_test {
+protected:
+	void SetUp() override
+	{
+		if (sh("ip netns list") != 0)
+			GTEST_SKIP() << "iproute2 with netns support is needed";
+		cleanup_namespaces();
+		ASSERT_EQ(sh("ip netns add " + ns1_), 0);
+		ASSERT_EQ(sh("ip netns add " + ns2_), 0);
+		in_use_ = rte_mempool_in_use_count(test::test_pool());
+		lc_ = std::make_unique<test_lcore>(1);
+		ASSERT_EQ(net::net_init(), 0);
+	}
+	void TearDown() override
+	{
+		if (lc_)
+			lc_->stop_loop();
+		if (started()) {
+			EXPECT_EQ(stop(), 0);
+		}
+		net::net_exit();
+		lc_.reset();
+		for (const std::string &dev : vdevs_) {
+			uint16_t p;
+			if (rte_eth_dev_get_port_by_name(dev.c_str(), &p) == 0) {
+				rte_eth_dev_stop(p);
+				rte_eth_dev_close(p);
+			}
+			rte_eal_hotplug_remove("vdev", dev.c_str());
+		}
+		cleanup_namespaces();
+		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use_) << "mbufs leaked";
+		core_test::TearDown();
+	}
+	void cleanup_namespaces()
+	{
+		sh("ip netns del " + ns1_);
+		sh("ip netns del " + ns2_);
+		sh("ip link del " + name("bva"));
+		sh("ip link del " + name("bvb"));
+	}
+
+	/* A port whose kernel side ends up in @p ns with @p addr. */
+	uint16_t add_port(const std::string &devargs, const std::string &dev, const std::string &ifname,
+			  const std::string &ns, const char *addr, bool rx_intr)
+	{
+		EXPECT_EQ(rte_eal_hotplug_add("vdev", dev.c_str(), devargs.c_str()), 0) << dev << "," << devargs;
+		vdevs_.push_back(dev);
+		uint16_t p = 0;
+		EXPECT_EQ(rte_eth_dev_get_port_by_name(dev.c_str(), &p), 0);
+		net::port_conf c;
+		c.rx_interrupts = rx_intr;
+		c.rx_desc = 512;
+		c.tx_desc = 512;
+		EXPECT_EQ(net::port_configure(p, c, test::test_pool()), 0);
+		EXPECT_EQ(net::port_start(p), 0);
+		EXPECT_EQ(sh("ip link set " + ifname + " netns " + ns), 0);
+		EXPECT_EQ(sh("ip -n " + ns + " addr add " + addr + "/24 dev " + ifname), 0);
+		EXPECT_EQ(sh("ip -n " + ns + " link set " + ifname + " up"), 0);
+		return p;
+	}
+
+	std::pair<uint16_t, uint16_t> tap_pair(bool rx_intr)
+	{
+		const std::string ta = name("bta"), tb = name("btb");
+		const uint16_t a = add_port("iface=" + ta, "net_tap_" + ta, ta, ns1_, addr1, rx_intr);
+		const uint16_t b = add_port("iface=" + tb, "net_tap_" + tb, tb, ns2_, addr2, rx_intr);
+		return {a, b};
+	}
+
+	/* Forwards both ways on the test lcore. */
+	void bridge(uint16_t a, uint16_t b, net::rx_mode mode)
+	{
+		fwd_a_ = std::make_unique<forward_to>(b);
+		fwd_b_ = std::make_unique<forward_to>(a);
+		ASSERT_EQ(net::net_add_rxq({a, 0, lc_->id(), mode, fwd_a_.get(), 64, 200}), 0);
+		ASSERT_EQ(net::net_add_rxq({b, 0, lc_->id(), mode, fwd_b_.get(), 64, 200}), 0);
+		ASSERT_EQ(net::net_add_txq(a, 0, lc_->id()), 0);
+		ASSERT_EQ(net::net_add_txq(b, 0, lc_->id()), 0);
+		ASSERT_EQ(lcore_set_idle(lc_->id(), idle_mode::sleep, 1000), 0);
+		ASSERT_EQ(start(), 0);
+		lc_->start_loop();
+	}
+
+	int ping(const char *extra = "-c 3 -W 2")
+	{
+		return sh("ip netns exec " + ns1_ + " ping " + extra + " " + addr2);
+	}
+
+	std::string ns1_ = name("bhn1_"), ns2_ = name("bhn2_");
+	std::vector<std::string> vdevs_;
+	std::unique_ptr<test_lcore> lc_;
+	std::unique_ptr<forward_to> fwd_a_, fwd_b_;
+	unsigned in_use_ = 0;
+};
+
+TEST_F(net_kernel_test, test_net_tap_interrupt_mode_sleeps_when_idle_and_wakes_on_ping)
+{
+	auto [a, b] = tap_pair(true);
+	bridge(a, b, net::rx_mode::interrupt);
+	ASSERT_EQ(ping(), 0) << "ping through the interrupt-mode lcore failed";
+	const uint64_t irqs = net::net_lcore_stats(lc_->id()).interrupts;
+	EXPECT_GT(irqs, 0u) << "the traffic was not taken by Rx interrupts";
+	std::this_thread::sleep_for(200ms);
+	const uint64_t cpu0 = test::thread_cpu_ns(lc_->tid());
+	std::this_thread::sleep_for(1000ms);
+	const double idle_pct = double(test::thread_cpu_ns(lc_->tid()) - cpu0) / 1e7;
+	printf("net_tap interrupt mode: lcore CPU over an idle second %.2f%%; %" PRIu64 " Rx interrupts for the ping\n",
+	       idle_pct, irqs);
+	EXPECT_LT(idle_pct, 2.0);
+	EXPECT_EQ(ping("-c 2 -W 2"), 0) << "no wake-up after the idle second";
+}
+
+TEST_F(net_kernel_test, test_net_tap_adaptive_polls_under_load_and_sleeps_when_idle)
+{
+	auto [a, b] = tap_pair(true);
+	bridge(a, b, net::rx_mode::adaptive);
+	ASSERT_EQ(ping("-c 2 -W 2"), 0);
+	std::this_thread::sleep_for(300ms);
+	const net::lcore_net_stats idle = net::net_lcore_stats(lc_->id());
+	EXPECT_GT(idle.to_interrupt, 0u) << "adaptive never armed the interrupt when idle";
+	ASSERT_EQ(ping("-f -c 3000 -W 2"), 0) << "flood ping through the adaptive lcore failed";
+	const net::lcore_net_stats busy = net::net_lcore_stats(lc_->id());
+	printf("net_tap adaptive: %" PRIu64 " switches to interrupts, %" PRIu64 " back to polling, %" PRIu64
+	       " Rx interrupts, %" PRIu64 " NET_RX polls\n",
+	       busy.to_interrupt, busy.to_poll, busy.interrupts, busy.softnet.polls);
+	EXPECT_GT(busy.to_poll, idle.to_poll) << "traffic did not switch it to polling";
+	EXPECT_GT(busy.softnet.polls, idle.softnet.polls + 1000) << "no polling under load";
+	const uint64_t cpu0 = test::thread_cpu_ns(lc_->tid());
+	std::this_thread::sleep_for(1000ms);
+	EXPECT_LT(double(test::thread_cpu_ns(lc_->tid()) - cpu0) / 1e7, 2.0) << "idle again, it should sleep";
+}
+
+TEST_F(net_kernel_test, test_net_af_packet_on_veth_passes_kernel_traffic)
+{
+	const std::string va = name("bva"), vb = name("bvb"), pa = name("bpa"), pb = name("bpb");
+	ASSERT_EQ(sh("ip link add " + va + " type veth peer name " + pa), 0);
+	ASSERT_EQ(sh("ip link add " + vb + " type veth peer name " + pb), 0);
+	/* The root namespace's ends only carry frames: its own stack must not answer on them. */
+	for (const std::string &v : {va, vb}) {
+		ASSERT_EQ(sh("sysctl -w net.ipv4.conf." + v + ".arp_ignore=8 net.ipv6.conf." + v + ".disable_ipv6=1"), 0);
+		ASSERT_EQ(sh("ip link set " + v + " up"), 0);
+	}
+	const uint16_t a = add_port("iface=" + va, "net_af_packet_" + va, pa, ns1_, addr1, false);
+	const uint16_t b = add_port("iface=" + vb, "net_af_packet_" + vb, pb, ns2_, addr2, false);
+	bridge(a, b, net::rx_mode::poll);
+	EXPECT_EQ(ping(), 0) << "ping through net_af_packet on veth failed";
+	const net::port_stats sa = net::net_port_stats(a), sb = net::net_port_stats(b);
+	EXPECT_GT(sa.rx, 0u);
+	EXPECT_GT(sb.tx, 0u);
+}
+
+} // namespace
+} // namespace bh
