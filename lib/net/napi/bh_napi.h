@@ -11,8 +11,9 @@
  * context's poll function with its weight (default 64). A context that used
  * its whole weight stays on the list; one that did not calls
  * napi_complete_done() from its poll function and leaves it (in interrupt
- * mode, completion is where the Rx interrupt is re-armed). Leaving with work
- * on the list re-raises NET_RX and counts a time_squeeze. A schedule that
+ * mode, completion is where the Rx interrupt is re-armed). Running out of
+ * budget or time counts a time_squeeze; work left on the list re-raises
+ * NET_RX, unless every context left is driven (see napi::set_driven). A schedule that
  * races with completion is never lost: it sets MISSED, and completion then
  * keeps the context scheduled.
  */
@@ -37,6 +38,16 @@ public:
 
 	void *data() const noexcept { return data_; }
 	int weight() const noexcept { return weight_; }
+
+	/**
+	 * A driven context is one a top half keeps raising NET_RX for on every
+	 * pass of its lcore's loop (poll mode). NET_RX does not re-raise itself
+	 * for it when it used its weight: at full load that would turn the
+	 * lcore's own polling into a softirq flood and hand it to ksoftirqd,
+	 * where it costs a second thread on the same CPU. Any thread.
+	 */
+	void set_driven(bool driven) noexcept { driven_.store(driven, std::memory_order_relaxed); }
+	bool driven() const noexcept { return driven_.load(std::memory_order_relaxed); }
 	/** On a poll list (or about to be). */
 	bool scheduled() const noexcept;
 
@@ -44,6 +55,7 @@ private:
 	friend struct detail::napi_access;
 	napi *next_ = nullptr; /* poll list / inbox link, owned by SCHED */
 	std::atomic<uint32_t> state_{0};
+	std::atomic<bool> driven_{false};
 	poll_fn poll_;
 	void *data_;
 	int weight_;

@@ -100,7 +100,7 @@ void detail::net_rx_action(const softirq_action &) noexcept
 	const unsigned id = lcore_id();
 	napi_lcore &l = lists[id];
 	l.passes.add();
-	for (napi *n = l.inbox.take_all(); n;) {
+	for (napi *n = l.inbox.empty() ? nullptr : l.inbox.take_all(); n;) {
 		napi *next = access::next(*n);
 		append(l, *n);
 		n = next;
@@ -129,10 +129,30 @@ void detail::net_rx_action(const softirq_action &) noexcept
 			}
 		}
 	}
-	if (l.head)
-		raise_softirq(NET_RX_SOFTIRQ);
+	for (napi *n = l.head; n; n = access::next(*n)) {
+		if (!n->driven()) {
+			raise_softirq(NET_RX_SOFTIRQ);
+			break;
+		}
+	}
 	if (pass_end)
 		pass_end(id);
+}
+
+void detail::napi_forget_all(unsigned lcore) noexcept
+{
+	napi_lcore &l = lists[lcore];
+	auto forget = [](napi *n) {
+		while (n) {
+			napi *next = access::next(*n);
+			access::next(*n) = nullptr;
+			access::state(*n).store(0, std::memory_order_release);
+			n = next;
+		}
+	};
+	forget(l.inbox.take_all());
+	forget(l.head);
+	l.head = l.tail = nullptr;
 }
 
 void detail::set_rx_pass_end(void (*fn)(unsigned)) noexcept

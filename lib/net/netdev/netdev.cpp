@@ -242,8 +242,10 @@ void rx_irq(void *p)
 	rxq &q = *static_cast<rxq *>(p);
 	disarm(q);
 	q.owner->interrupts.add();
-	if (q.mode == rx_mode::adaptive && q.state.exchange(rxq::polling) != rxq::polling)
+	if (q.mode == rx_mode::adaptive && q.state.exchange(rxq::polling) != rxq::polling) {
 		q.owner->to_poll.add();
+		q.n.set_driven(true);
+	}
 	napi_schedule(q.n);
 }
 
@@ -268,6 +270,7 @@ void complete(rxq &q, int done)
 			q.empty = 0;
 			if (q.fd >= 0) {
 				q.state.store(rxq::armed, std::memory_order_relaxed);
+				q.n.set_driven(false);
 				l.to_interrupt.add();
 				arm(q);
 			} else {
@@ -344,8 +347,12 @@ bool net_lcore::poll()
 	const uint64_t now = rte_rdtsc();
 	for (auto &qp : rxqs) {
 		rxq &q = *qp;
-		if (q.n.scheduled())
+		if (q.n.scheduled()) {
+			/* Left on the list by NET_RX, which counts on us to raise it again. */
+			if (q.n.driven())
+				raise_softirq(NET_RX_SOFTIRQ);
 			continue;
+		}
 		const int st = q.state.load(std::memory_order_relaxed);
 		const bool due = q.mode == rx_mode::poll || (q.mode == rx_mode::adaptive && st == rxq::polling) ||
 				 (st == rxq::backoff && now >= q.next_poll) ||
@@ -469,6 +476,7 @@ int net_add_rxq(const rxq_conf &c) noexcept
 	net_lcore &l = lcore_state(c.lcore);
 	auto q = std::make_unique<rxq>(&l, c, rxq_poll);
 	q->fd = fd;
+	q->n.set_driven(c.mode != rx_mode::interrupt);
 	l.rxqs.push_back(std::move(q));
 	if (l.rxqs.size() == 1)
 		return lcore_add_top_half(c.lcore, l);
@@ -505,6 +513,8 @@ int net_exit() noexcept
 		for (auto &q : l->rxqs)
 			if (q->fd >= 0)
 				lcore_free_irq(id, q->fd);
+		/* Poll-mode contexts stay on the poll list; they are about to be freed. */
+		detail::napi_forget_all(id);
 		lcore_clear(id);
 		delete l;
 		lcores[id] = nullptr;
