@@ -9,6 +9,7 @@
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
+#include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
 #include "bh_napi.h"
 #include "bh_netdev.h"
@@ -269,6 +270,39 @@ TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_t
 	test::free_all(out);
 	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle; 1000 packets forwarded after\n",
 	       idle.backoffs, ls.sleeps);
+}
+
+TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)
+{
+	/*
+	 * net_null never runs dry: every NET_RX pass uses the whole weight. In
+	 * poll mode the top half raises NET_RX again on every loop pass, so
+	 * NET_RX must not re-raise itself: ten restarts of that would be a
+	 * "flood" and move the lcore's polling to ksoftirqd.
+	 */
+	ASSERT_EQ(net::net_init(), 0);
+	ASSERT_EQ(rte_eal_hotplug_add("vdev", "net_null_load", ""), 0);
+	uint16_t port;
+	ASSERT_EQ(rte_eth_dev_get_port_by_name("net_null_load", &port), 0);
+	ASSERT_EQ(net::port_configure(port, net::port_conf{}, test::test_pool()), 0);
+	ASSERT_EQ(net::port_start(port), 0);
+	forward_to fwd(port);
+	ASSERT_EQ(net::net_add_rxq({port, 0, lcore(), net::rx_mode::poll, &fwd}), 0);
+	ASSERT_EQ(net::net_add_txq(port, 0, lcore()), 0);
+	const uint64_t wakeups = ksoftirqd_get_stats(lcore()).wakeups;
+	go();
+	std::this_thread::sleep_for(300ms);
+	lc_->stop_loop();
+	const net::port_stats st = net::net_port_stats(port);
+	printf("net_null at full load for 300 ms: %" PRIu64 " packets, ksoftirqd wake-ups %" PRIu64 "\n", st.rx,
+	       ksoftirqd_get_stats(lcore()).wakeups - wakeups);
+	EXPECT_GT(st.rx, 100000u);
+	EXPECT_EQ(ksoftirqd_get_stats(lcore()).wakeups, wakeups);
+	EXPECT_EQ(stop(), 0);
+	net::net_exit();
+	rte_eth_dev_stop(port);
+	rte_eth_dev_close(port);
+	rte_eal_hotplug_remove("vdev", "net_null_load");
 }
 
 } // namespace
