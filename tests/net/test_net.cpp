@@ -133,6 +133,15 @@ TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 	EXPECT_EQ(in.dropped + outs.dropped, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).softnet.processed, n);
+	char *buf = nullptr;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	net::net_dump(f);
+	fclose(f);
+	const std::string dump(buf, len);
+	free(buf);
+	EXPECT_NE(dump.find("time_squeeze"), std::string::npos) << dump;
+	EXPECT_NE(dump.find(std::to_string(lcore()) + " "), std::string::npos) << dump;
 }
 
 TEST_F(net_test, test_net_tx_backlog_holds_what_a_full_tx_ring_refuses_and_retries_it)

@@ -22,6 +22,7 @@
  */
 
 #include <cstdint>
+#include <cstdio>
 
 #include <rte_mbuf.h>
 
@@ -144,5 +145,12 @@ struct port_stats {
 };
 
 port_stats net_port_stats(uint16_t port) noexcept;
+
+/**
+ * Writes a /proc/net/softnet_stat-like table, one row per lcore with Rx
+ * queues: processed, dropped (all reasons), time_squeeze, ksoftirqd
+ * wake-ups, Rx interrupts, NET_RX polls, sleeps, and busy share of the loop.
+ */
+void net_dump(FILE *out) noexcept;
 
 } // namespace bh::net

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cinttypes>
 #include <memory>
 #include <vector>
 
@@ -10,6 +11,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
+#include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
 #include "bh_log.h"
 #include "bh_netdev.h"
@@ -568,6 +570,31 @@ port_stats net_port_stats(uint16_t port) noexcept
 		st.dropped += l->port_drop[port].read();
 	}
 	return st;
+}
+
+} // namespace bh::net
+
+namespace bh::net {
+
+void net_dump(FILE *out) noexcept
+{
+	fprintf(out, "%-6s %12s %10s %12s %10s %10s %12s %10s %6s\n", "lcore", "processed", "dropped", "time_squeeze",
+		"ksirqd_wk", "interrupts", "polls", "sleeps", "busy%");
+	for (unsigned id = 0; id < max_lcores; id++) {
+		if (!lcores[id])
+			continue;
+		const lcore_net_stats st = net_lcore_stats(id);
+		const lcore_stats ls = lcore_get_stats(id);
+		uint64_t dropped = 0;
+		for (uint64_t d : st.dropped)
+			dropped += d;
+		const double busy = 100.0 * double(ls.busy_cycles) /
+				    double(std::max<uint64_t>(ls.busy_cycles + ls.idle_cycles, 1));
+		fprintf(out, "%-6u %12" PRIu64 " %10" PRIu64 " %12" PRIu64 " %10" PRIu64 " %10" PRIu64 " %12" PRIu64
+			     " %10" PRIu64 " %5.1f%%\n",
+			id, st.softnet.processed, dropped, st.softnet.time_squeeze, ksoftirqd_get_stats(id).wakeups,
+			st.interrupts, st.softnet.polls, ls.sleeps, busy);
+	}
 }
 
 } // namespace bh::net
