@@ -90,6 +90,7 @@ struct pool {
 	std::atomic<bool> wake_posted{false};  /* [A] one futex wake per sleep */
 	std::atomic<bool> stopping{false};     /* [A] */
 	std::atomic<uint64_t> wakeups{0};      /* [A] */
+	std::atomic<uint64_t> sleeps{0};       /* [A] workers */
 };
 
 } // namespace detail
@@ -293,8 +294,10 @@ work *take(pool &p)
 		p.wake_posted.store(false, std::memory_order_relaxed);
 		const uint32_t seen = p.wake.load(std::memory_order_acquire);
 		p.sleepers.fetch_add(1, std::memory_order_seq_cst);
-		if (p.inbox.empty() && !p.stopping.load(std::memory_order_seq_cst))
+		if (p.inbox.empty() && !p.stopping.load(std::memory_order_seq_cst)) {
+			p.sleeps.fetch_add(1, std::memory_order_relaxed);
 			p.wake.wait(seen, std::memory_order_acquire);
+		}
 		p.sleepers.fetch_sub(1, std::memory_order_relaxed);
 	}
 }
@@ -746,6 +749,7 @@ workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept
 		st.pools++;
 		st.workers += unsigned(p.workers.size());
 		st.wakeups += p.wakeups.load(std::memory_order_relaxed);
+		st.sleeps += p.sleeps.load(std::memory_order_relaxed);
 	});
 	return st;
 }
