@@ -5,8 +5,10 @@ set -euo pipefail
 
 # The program to run and its arguments: EAL arguments, then --, then the
 # application's own options.
-APP=build/apps/bh-demo/bh-demo
-APP_ARGS=(-- --duration 5)
+# bh-l2fwd on two net_null ports (no NIC, no hugepages), statistics every
+# second, for 5 seconds, with a JSON summary at the end.
+APP=build/apps/bh-l2fwd/bh-l2fwd
+APP_ARGS=(--vdev net_null0 --vdev net_null1 -- -p 0x3 -q 2 -T 1 --duration 5 --json -)
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 bash devtools/setup.sh

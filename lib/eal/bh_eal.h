@@ -9,7 +9,8 @@
  * The defaults make a process that needs no NIC and no hugepages and that
  * can run next to others: --no-huge with a fixed memory size, --no-pci, and
  * a file prefix unique to the process. Each default yields to the same
- * option given by the user.
+ * option given by the user; --socket-mem or --huge-dir ask for hugepages,
+ * and -a/--allow or -b/--block for PCI devices.
  */
 
 #include <string>

@@ -44,9 +44,11 @@ int eal_init(const eal_options &opts, int argc, char **argv)
 		user.emplace_back(argv[i]);
 
 	std::vector<std::string> args{argc > 0 ? argv[0] : "bottomhalf"};
-	if (!opts.hugepages && !user_has(user, {"--no-huge"}))
+	/* Asking for hugepage memory or a hugepage mount means hugepages. */
+	const bool huge = opts.hugepages || user_has(user, {"--socket-mem", "--huge-dir"});
+	if (!huge && !user_has(user, {"--no-huge"}))
 		args.push_back("--no-huge");
-	if (!opts.hugepages && !user_has(user, {"-m", "--socket-mem"}))
+	if (!huge && !user_has(user, {"-m"}))
 		args.insert(args.end(), {"-m", std::to_string(opts.memory_mb)});
 	if (!opts.pci && !user_has(user, {"--no-pci", "-a", "--allow", "-b", "--block"}))
 		args.push_back("--no-pci");

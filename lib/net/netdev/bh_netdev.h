@@ -93,7 +93,8 @@ int net_init(const net_conf &c = {}) noexcept;
 /**
  * After bh::stop(): flushes what is buffered, frees backlogs (counted as
  * tx_full), stops drain timers, releases irq fds and unregisters the
- * softirqs. The ports are left to the caller.
+ * softirqs. The counters stay readable until the next net_init(). The
+ * ports are left to the caller.
  */
 int net_exit() noexcept;
 

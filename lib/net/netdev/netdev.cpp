@@ -455,6 +455,10 @@ int net_init(const net_conf &c) noexcept
 	}
 	conf = c;
 	detail::set_rx_pass_end(rx_pass_end);
+	for (net_lcore *&l : lcores) {
+		delete l;
+		l = nullptr;
+	}
 	initialised = true;
 	return 0;
 }
@@ -518,8 +522,11 @@ int net_exit() noexcept
 		/* Poll-mode contexts stay on the poll list; they are about to be freed. */
 		detail::napi_forget_all(id);
 		lcore_clear(id);
-		delete l;
-		lcores[id] = nullptr;
+		/* The counters stay readable until the next net_init. */
+		l->rxqs.clear();
+		l->set_up = false;
+		for (txq &t : l->tx)
+			t.valid = false;
 	}
 	if (initialised) {
 		close_softirq(NET_RX_SOFTIRQ);
