@@ -4,9 +4,30 @@
 #include <rte_eth_ring.h>
 #include <rte_ethdev.h>
 
+#include "bh_lcore.h"
 #include "net_test.h"
 
 namespace bh::test {
+
+void net_fixture::SetUp()
+{
+	in_use_ = rte_mempool_in_use_count(test_pool());
+	lc_ = std::make_unique<test_lcore>(1);
+}
+
+void net_fixture::TearDown()
+{
+	if (lc_)
+		lc_->stop_loop();
+	if (started()) {
+		EXPECT_EQ(stop(), 0);
+	}
+	net::net_exit();
+	lc_.reset();
+	release_ports();
+	EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use_) << "mbufs leaked";
+	core_test::TearDown();
+}
 
 rte_mempool *test_pool()
 {

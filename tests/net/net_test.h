@@ -4,6 +4,7 @@
 /* Support for the net-layer tests: ports on rings, packets with sequence numbers, a forwarding handler. */
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,21 @@ rte_mempool *test_pool();
 rte_mbuf *make_frame(uint32_t seq, uint16_t len = 64);
 uint32_t frame_seq(const rte_mbuf *m);
 void free_all(std::vector<rte_mbuf *> &pkts);
+
+/*
+ * The net layer around one worker lcore (pinned to CPU 1): SetUp makes the
+ * lcore, TearDown stops everything, lets the subclass release its ports,
+ * and checks that every mbuf went back to the pool.
+ */
+class net_fixture : public core_test {
+protected:
+	void SetUp() override;
+	void TearDown() override;
+	virtual void release_ports() {}
+	unsigned lcore() const { return lc_->id(); }
+	std::unique_ptr<test_lcore> lc_;
+	unsigned in_use_ = 0;
+};
 
 /* Forwards every packet of a burst to one port, as io-forwarding does. */
 class forward_to : public net::packet_handler {

@@ -31,26 +31,9 @@ using test::wait_until;
  * test, then go() starts the framework and the loop. TearDown checks that
  * every mbuf went back to the pool.
  */
-class net_test : public test::core_test {
+class net_test : public test::net_fixture {
 protected:
-	void SetUp() override
-	{
-		in_use_ = rte_mempool_in_use_count(test::test_pool());
-		lc_ = std::make_unique<test_lcore>(1);
-	}
-	void TearDown() override
-	{
-		if (lc_)
-			lc_->stop_loop();
-		if (started()) {
-			EXPECT_EQ(stop(), 0);
-		}
-		net::net_exit();
-		lc_.reset();
-		ports_.clear();
-		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use_) << "mbufs leaked";
-		core_test::TearDown();
-	}
+	void release_ports() override { ports_.clear(); }
 	ring_port &port(const char *name, unsigned rx_size = 1024, unsigned tx_size = 1024)
 	{
 		ports_.push_back(std::make_unique<ring_port>(std::string(name) + std::to_string(ports_.size()),
@@ -68,10 +51,7 @@ protected:
 		ASSERT_EQ(start(), 0);
 		lc_->start_loop();
 	}
-	unsigned lcore() const { return lc_->id(); }
-	std::unique_ptr<test_lcore> lc_;
 	std::vector<std::unique_ptr<ring_port>> ports_;
-	unsigned in_use_ = 0;
 };
 
 std::vector<rte_mbuf *> frames(uint32_t first, unsigned n, uint16_t len = 64)

@@ -47,7 +47,7 @@ std::string name(const char *prefix)
 	return prefix + std::to_string(getpid());
 }
 
-class net_kernel_test : public test::core_test {
+class net_kernel_test : public test::net_fixture {
 protected:
 	void SetUp() override
 	{
@@ -56,19 +56,11 @@ protected:
 		cleanup_namespaces();
 		ASSERT_EQ(sh("ip netns add " + ns1_), 0);
 		ASSERT_EQ(sh("ip netns add " + ns2_), 0);
-		in_use_ = rte_mempool_in_use_count(test::test_pool());
-		lc_ = std::make_unique<test_lcore>(1);
+		net_fixture::SetUp();
 		ASSERT_EQ(net::net_init(), 0);
 	}
-	void TearDown() override
+	void release_ports() override
 	{
-		if (lc_)
-			lc_->stop_loop();
-		if (started()) {
-			EXPECT_EQ(stop(), 0);
-		}
-		net::net_exit();
-		lc_.reset();
 		for (const std::string &dev : vdevs_) {
 			uint16_t p;
 			if (rte_eth_dev_get_port_by_name(dev.c_str(), &p) == 0) {
@@ -78,8 +70,6 @@ protected:
 			rte_eal_hotplug_remove("vdev", dev.c_str());
 		}
 		cleanup_namespaces();
-		EXPECT_EQ(rte_mempool_in_use_count(test::test_pool()), in_use_) << "mbufs leaked";
-		core_test::TearDown();
 	}
 	void cleanup_namespaces()
 	{
@@ -138,9 +128,7 @@ protected:
 
 	std::string ns1_ = name("bhn1_"), ns2_ = name("bhn2_");
 	std::vector<std::string> vdevs_;
-	std::unique_ptr<test_lcore> lc_;
 	std::unique_ptr<forward_to> fwd_a_, fwd_b_;
-	unsigned in_use_ = 0;
 };
 
 TEST_F(net_kernel_test, test_net_tap_interrupt_mode_sleeps_when_idle_and_wakes_on_ping)
