@@ -44,16 +44,16 @@ public:
 	void on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
 	{
 		const uint16_t out = pair_[ctx.port()];
-		for (uint16_t i = 0; i < n; i++) {
-			if (mac_updating_) {
+		if (mac_updating_) {
+			/* 02:00:00:00:00:<tx port>, and the Tx port's own address, as l2fwd writes them. */
+			const uint64_t dst = 0x000000000002ull + (uint64_t(out) << 40);
+			for (uint16_t i = 0; i < n; i++) {
 				auto *eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr *);
-				/* 02:00:00:00:00:xx, written as l2fwd does: one 8-byte store. */
-				uint64_t dst = 0x000000000002ull + (uint64_t(out) << 40);
 				memcpy(&eth->dst_addr, &dst, RTE_ETHER_ADDR_LEN);
 				rte_ether_addr_copy(&macs_[out], &eth->src_addr);
 			}
-			ctx.tx(out, pkts[i]);
 		}
+		ctx.tx_burst(out, pkts, n);
 	}
 
 private:

@@ -36,8 +36,7 @@ public:
 	explicit forward(uint16_t out) : out_(out) {}
 	void on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
 	{
-		for (uint16_t i = 0; i < n; i++)
-			ctx.tx(out_, pkts[i]);
+		ctx.tx_burst(out_, pkts, n);
 	}
 
 private:

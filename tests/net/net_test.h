@@ -52,18 +52,23 @@ protected:
 	unsigned in_use_ = 0;
 };
 
-/* Forwards every packet of a burst to one port, as io-forwarding does. */
+/* Forwards every packet of a burst to one port, as io-forwarding does: one by one, or as a burst. */
 class forward_to : public net::packet_handler {
 public:
-	explicit forward_to(uint16_t out) : out_(out) {}
+	explicit forward_to(uint16_t out, bool as_burst = false) : out_(out), as_burst_(as_burst) {}
 	void on_burst(net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
 	{
+		if (as_burst_) {
+			ctx.tx_burst(out_, pkts, n);
+			return;
+		}
 		for (uint16_t i = 0; i < n; i++)
 			ctx.tx(out_, pkts[i]);
 	}
 
 private:
 	uint16_t out_;
+	bool as_burst_;
 };
 
 } // namespace bh::test

@@ -163,7 +163,7 @@ TEST_F(net_test, test_net_budget_weight_and_time_squeeze)
 	ring_port &a = port("wa", 4096);
 	ring_port &b = port("wb", 4096);
 	ring_port &out = port("wo", 4096, 8192);
-	forward_to fwd(out.id);
+	forward_to fwd(out.id, true);
 	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &fwd, 64}), 0);
 	ASSERT_EQ(net::net_add_rxq({b.id, 0, lcore(), net::rx_mode::poll, &fwd, 64}), 0);
 	ASSERT_EQ(net::net_add_txq(out.id, 0, lcore()), 0);
@@ -292,6 +292,22 @@ TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_eal_hotplug_remove("vdev", "net_null_load");
+}
+
+TEST_F(net_test, test_net_tx_to_a_port_without_txq_is_dropped_and_counted)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("na");
+	ring_port &b = port("nb");
+	forward_to one_by_one(b.id), burst(b.id, true);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &one_by_one}), 0);
+	ASSERT_EQ(net::net_add_rxq({b.id, 0, lcore(), net::rx_mode::poll, &burst}), 0);
+	go();
+	inject_all(a, frames(0, 10));
+	inject_all(b, frames(10, 10));
+	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(b.id).dropped == 20; }));
+	EXPECT_EQ(net::net_lcore_stats(lcore()).dropped[unsigned(net::drop_reason::no_txq)], 20u);
+	EXPECT_EQ(net::net_port_stats(b.id).tx, 0u);
 }
 
 } // namespace

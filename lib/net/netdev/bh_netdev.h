@@ -54,6 +54,8 @@ public:
 
 	/** Transmits @p m on @p port through this lcore's Tx buffer. */
 	void tx(uint16_t port, rte_mbuf *m) noexcept;
+	/** Transmits @p n packets on @p port: tx() for a whole burst, one call. */
+	void tx_burst(uint16_t port, rte_mbuf *const *pkts, uint16_t n) noexcept;
 	/** Frees @p m, counting it under @p why. */
 	void drop(rte_mbuf *m, drop_reason why = drop_reason::handler) noexcept;
 
