@@ -253,7 +253,9 @@ int main(int argc, char **argv)
 	bh::stop();
 	rte_eal_mp_wait_lcore();
 	bh::net::net_exit();
-	print_stats(o, 0, last);
+	/* The final rates are averages over the whole run. */
+	static port_snapshot from_start[RTE_MAX_ETHPORTS];
+	print_stats(o, seconds, from_start);
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (!(o.portmask >> p & 1))
 			continue;
@@ -264,6 +266,6 @@ int main(int argc, char **argv)
 	if (!o.json.empty())
 		write_json(o, seconds, in_use_start, in_use_end);
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	bh::eal_cleanup();
 	return 0;
 }

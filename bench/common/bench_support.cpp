@@ -35,7 +35,7 @@ int run(int argc, char **argv, const program &p)
 	benchmark::Shutdown();
 
 	bh::stop();
-	rte_eal_cleanup();
+	bh::eal_cleanup();
 	return 0;
 }
 

@@ -165,6 +165,6 @@ int main(int argc, char **argv)
 		rte_eth_dev_close(p);
 	}
 	rte_mempool_free(pool);
-	rte_eal_cleanup();
+	bh::eal_cleanup();
 	return 0;
 }

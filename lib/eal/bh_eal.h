@@ -8,7 +8,8 @@
  *
  * The defaults make a process that needs no NIC and no hugepages and that
  * can run next to others: --no-huge with a fixed memory size, --no-pci, and
- * a file prefix unique to the process. Each default yields to the same
+ * a file prefix unique to the process with no shared config files
+ * (--no-shconf). Each default yields to the same
  * option given by the user; --socket-mem or --huge-dir ask for hugepages,
  * and -a/--allow or -b/--block for PCI devices.
  */
@@ -58,5 +59,12 @@ int eal_attach() noexcept;
 
 /** The file prefix eal_init() chose (empty before). */
 const std::string &eal_file_prefix() noexcept;
+
+/**
+ * rte_eal_cleanup(), then removes the runtime directory of the prefix
+ * eal_init() chose (DPDK leaves it behind). Once, at exit, from the main
+ * thread. @return rte_eal_cleanup()'s result.
+ */
+int eal_cleanup() noexcept;
 
 } // namespace bh

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <dirent.h>
 #include <string>
 #include <unistd.h>
 #include <vector>
@@ -55,6 +56,9 @@ int eal_init(const eal_options &opts, int argc, char **argv)
 	if (!user_has(user, {"--file-prefix", "--in-memory"})) {
 		chosen_prefix = opts.file_prefix.empty() ? "bh-" + std::to_string(getpid()) : opts.file_prefix;
 		args.insert(args.end(), {"--file-prefix", chosen_prefix});
+		/* No multi-process config files: each would leave megabytes in /var/run/dpdk. */
+		if (!user_has(user, {"--no-shconf", "--proc-type"}))
+			args.push_back("--no-shconf");
 	}
 	if (!opts.lcores.empty() && !user_has(user, {"-l", "--lcores", "-c"}))
 		args.insert(args.end(), {"-l", opts.lcores});
@@ -102,6 +106,24 @@ int eal_attach() noexcept
 const std::string &eal_file_prefix() noexcept
 {
 	return chosen_prefix;
+}
+
+int eal_cleanup() noexcept
+{
+	/* The runtime directory outlives rte_eal_cleanup; remove the one we named, once empty. */
+	const std::string dir = chosen_prefix.empty() ? "" : rte_eal_get_runtime_dir();
+	const int rc = rte_eal_cleanup();
+	if (!dir.empty()) {
+		/* What is left is ours: the telemetry socket, at most. */
+		if (DIR *d = opendir(dir.c_str())) {
+			while (dirent *e = readdir(d))
+				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+					unlink((dir + "/" + e->d_name).c_str());
+			closedir(d);
+		}
+		rmdir(dir.c_str());
+	}
+	return rc;
 }
 
 } // namespace bh

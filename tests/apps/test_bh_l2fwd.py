@@ -13,6 +13,7 @@ The project's summary script counts GoogleTest XML cases, so the results are
 also written as gtest XML to the path in GTEST_OUTPUT ("xml:PATH").
 """
 
+import collections
 import itertools
 import json
 import os
@@ -26,8 +27,9 @@ import time
 import unittest
 import xml.etree.ElementTree as ET
 
-import pcaptool
-from pcaptool import ether_frame, mac
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+import pcaptool  # noqa: E402
+from pcaptool import ether_frame, mac  # noqa: E402
 
 BIN = None  # the bh-l2fwd executable, from the command line
 
@@ -39,6 +41,9 @@ READY_TIMEOUT = 15   # start-up until traffic passes
 
 SUITE = 'bh_l2fwd'
 NAME_BASE = f'bhl2{os.getpid()}'  # unique per process: other test runs may be in parallel
+# Ports 0 and 1 as Rx ports of the one worker lcore that the default -l 0-1
+# leaves (main lcore 0 only prints statistics).
+TWO_PORTS = ['-p', '0x3', '-q', '2']
 ADDR1, ADDR2 = '198.18.0.1', '198.18.0.2'  # benchmarking range: never the host's own
 
 _run_ids = itertools.count()
@@ -124,10 +129,10 @@ class L2fwdTest(unittest.TestCase):
         self.addCleanup(app.kill)
         return app
 
-    def run_to_end(self, vdevs, args, timeout=RUN_TIMEOUT):
+    def run_to_end(self, vdevs, args):
         """Runs until bh-l2fwd stops by itself; it must exit 0."""
         app = self.start(vdevs, args)
-        self.assert_exit_ok(app, app.wait(timeout))
+        self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
         return app
 
     def assert_exit_ok(self, app, rc):
@@ -214,7 +219,7 @@ class PcapForwarding(PcapTest):
 
     def test_l2fwd_forwards_byte_exact_without_mac_updating(self):
         inputs = [traffic(0), traffic(1)]
-        out, summary = self.forward(inputs, ['-p', '0x3', '--no-mac-updating'])
+        out, summary = self.forward(inputs, [*TWO_PORTS, '--no-mac-updating'])
         self.assert_forwarded_unchanged(out, inputs, ((0, 1), (1, 0)))
         for port in (0, 1):
             self.assert_port_counts(summary, port, FRAMES_PER_PORT, FRAMES_PER_PORT)
@@ -222,13 +227,10 @@ class PcapForwarding(PcapTest):
 
     def test_l2fwd_rewrites_macs_with_mac_updating(self):
         inputs = [traffic(0), traffic(1)]
-        out, summary = self.forward(inputs, ['-p', '0x3'])
+        out, summary = self.forward(inputs, TWO_PORTS)
         for rx, tx in ((0, 1), (1, 0)):
             self.assertTrue(out[tx], f'port {tx} sent nothing')
-            # The JSON summary may name the port's MAC; otherwise the first
-            # frame's source is taken, and every frame must agree with it.
-            port_mac = summary['ports'][str(tx)].get('mac')
-            tx_mac = mac(port_mac) if port_mac else out[tx][0][6:12]
+            tx_mac = mac(summary['ports'][str(tx)]['mac'])  # as rte_eth_macaddr_get gave it
             self.assertNotEqual(tx_mac, input_src(rx), f'port {tx}: source MAC not rewritten')
             self.assertFalse(tx_mac[0] & 1, f'port {tx}: source MAC {pcaptool.mac_str(tx_mac)} is multicast')
             self.assert_frames(out[tx], [rewrite_macs(f, tx, tx_mac) for f in inputs[rx]],
@@ -244,13 +246,12 @@ class PcapForwarding(PcapTest):
 
     def test_l2fwd_drops_runt_and_oversize_frames(self):
         good = traffic(0, 40)
-        # The limits themselves pass: a bare 14-byte header and a 1522-byte
-        # frame (VLAN-tagged maximum with FCS room).
+        # The limits themselves pass: a bare 14-byte header, and 1522 bytes.
         good += [ether_frame(UNICAST, input_src(0), 14, b''), ether_frame(UNICAST, input_src(0), 1522, b'max;')]
         runts = [b'\x02', UNICAST + input_src(0) + b'\x88']  # 1 and 13 bytes
         oversize = [ether_frame(UNICAST, input_src(0), n, b'big;') for n in (1523, 1600, 2000)]
         mixed = good[:10] + runts[:1] + oversize[:1] + good[10:25] + oversize[1:] + runts[1:] + good[25:]
-        out, summary = self.forward([mixed, []], ['-p', '0x3', '--no-mac-updating'])
+        out, summary = self.forward([mixed, []], [*TWO_PORTS, '--no-mac-updating'])
         self.assert_frames(out[1], good, 'port 0 -> port 1')
         self.assertEqual(summary['drops']['runt'], len(runts), 'drops.runt')
         self.assertEqual(summary['drops']['oversize'], len(oversize), 'drops.oversize')
@@ -260,10 +261,10 @@ class PcapForwarding(PcapTest):
 # ---------------------------------------------------------------- config file
 
 VALID_CONFIG = """\
-; what -p 0x3 -q 1 -T 0 --no-mac-updating --portmap "(0,1)" --rx-mode poll --duration 2 asks
+; what -p 0x3 -q 2 -T 0 --no-mac-updating --portmap "(0,1)" --rx-mode poll --duration 2 asks
 [l2fwd]
 portmask=0x3
-queues=1
+queues=2
 period=0
 mac-updating=no
 portmap=(0,1)
@@ -289,3 +290,288 @@ class ConfigFile(PcapTest):
             self.assertTrue(out[tx], f'port {tx} sent nothing')
             self.assertTrue(all(f[:6] == mac(f'02:00:00:00:00:{tx:02x}') for f in out[tx]),
                             f'port {tx}: --mac-updating did not override mac-updating=no')
+
+
+# ---------------------------------------------------------------- bad input
+
+def null_ports(n):
+    return [f'net_null{i}' for i in range(n)]
+
+
+Refusal = collections.namedtuple('Refusal', 'ports args names config eal', defaults=(None, ()))
+
+# Test name after test_l2fwd_: net_null ports, app options, what the error
+# line must name (a case-insensitive regex), config file text, EAL options.
+REFUSALS = {
+    'rejects_malformed_portmask': Refusal(2, ['-p', 'xyz'], r'mask'),
+    'rejects_zero_portmask': Refusal(2, ['-p', '0'], r'mask'),
+    'rejects_portmask_naming_absent_ports': Refusal(2, ['-p', '0xf'], r'mask|port'),
+    'rejects_odd_port_count_without_portmap': Refusal(3, ['-p', '0x7', '-q', '3'], r'odd|pair'),
+    'rejects_unterminated_portmap': Refusal(2, [*TWO_PORTS, '--portmap', '(0,1'], r'port ?map'),
+    'rejects_portmap_naming_absent_port': Refusal(2, [*TWO_PORTS, '--portmap', '(0,5)'], r'port ?map|\b5\b'),
+    'rejects_unknown_option': Refusal(2, [*TWO_PORTS, '--frobnicate'], r'frobnicate|option'),
+    'rejects_interrupt_mode_without_rx_interrupts': Refusal(2, [*TWO_PORTS, '--rx-mode', 'interrupt'],
+                                                            r'interrupt'),
+    # Four ports, one Rx port per lcore, and -l 0-1 leaves one worker.
+    'rejects_too_few_lcores': Refusal(4, ['-p', '0xf', '-q', '1'], r'lcore', eal=('-l', '0-1')),
+    'config_rejects_syntax_error': Refusal(2, [], r'config|\.ini', config='[l2fwd\nportmask=0x3\n'),
+    'config_rejects_bad_value': Refusal(2, [], r'rx-mode|fast',
+                                        config='[l2fwd]\nportmask=0x3\nqueues=2\nrx-mode=fast\n'),
+}
+
+
+class BadInput(L2fwdTest):
+    """One generated test per REFUSALS entry."""
+
+    def check_refused(self, case):
+        args = list(case.args)
+        if case.config is not None:
+            args += ['--config', self.write_config(case.config)]
+        # A wrongly accepted input then ends in a second, not at the time-out.
+        app = self.start(null_ports(case.ports), [*args, '--duration', '1'], case.eal, summary=False)
+        rc = app.wait(REFUSE_TIMEOUT)
+        self.assertNotEqual(rc, 0, f'bad input accepted\n{app.report()}')
+        # Popen gives -SIG for a signal; 128+ is a shell's way of saying the same.
+        self.assertTrue(0 < rc < 128, f'exit code {rc}: a crash, not an error exit\n{app.report()}')
+        lines = [line for line in app.stderr().splitlines() if line.strip()]
+        self.assertTrue(lines, f'nothing on stderr\n{app.report()}')
+        self.assertRegex(lines[-1], re.compile(case.names, re.I),
+                         f'the last stderr line does not name the problem\n{app.report()}')
+
+
+def _refusal_test(case):
+    return lambda self: self.check_refused(case)
+
+
+for _name, _case in REFUSALS.items():
+    setattr(BadInput, f'test_l2fwd_{_name}', _refusal_test(_case))
+
+
+# ---------------------------------------------------------------- full load
+
+class FullLoad(L2fwdTest):
+
+    def test_l2fwd_sigterm_under_full_load_exits_cleanly(self):
+        # net_null ports receive as fast as the worker polls; -T 1 has the
+        # main lcore print statistics meanwhile.
+        app = self.start(null_ports(2), [*TWO_PORTS, '-T', '1'])
+        time.sleep(RUN_SECONDS)
+        self.assertTrue(app.running(), f'bh-l2fwd ended before SIGTERM\n{app.report()}')
+        self.assert_exit_ok(app, app.stop())
+        summary = app.summary()
+        self.assertGreater(summary['ports']['0']['rx'], 0, 'no load: port 0 received nothing')
+        self.assertGreater(summary['mpps'], 0)
+        pool = summary['mempool']
+        self.assertEqual(pool['in_use_end'], pool['in_use_start'], 'mbufs in use at exit: leaked')
+
+
+# ---------------------------------------------------------------- kernel traffic
+
+def sh(*cmd, timeout=10, check=True):
+    """Runs @cmd; with @check, a non-zero exit fails the test."""
+    r = subprocess.run(cmd, stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+    if check and r.returncode != 0:
+        raise AssertionError(f'{" ".join(cmd)}: exit {r.returncode}\n{r.stdout}{r.stderr}')
+    return r
+
+
+def in_ns(ns, *cmd):
+    return ('ip', 'netns', 'exec', ns, *cmd)
+
+
+def link_flags(ifname):
+    """The flags of root-namespace interface @ifname ([] if it is absent)."""
+    r = sh('ip', '-j', 'link', 'show', 'dev', ifname, check=False)
+    return json.loads(r.stdout)[0]['flags'] if r.returncode == 0 else []
+
+
+def kill_process(proc):
+    if proc.poll() is None:
+        proc.kill()
+        proc.wait(STOP_TIMEOUT)
+
+
+class KernelTraffic(L2fwdTest):
+    """Two namespaces this test makes, joined only through bh-l2fwd; the
+    addresses are from the benchmarking range, so no traffic can be the
+    host's."""
+
+    def setUp(self):
+        super().setUp()
+        if os.geteuid() != 0:
+            self.skipTest('needs root for namespaces, veth and tap interfaces')
+        for tool in ('ip', 'ss', 'ping', 'iperf3', 'ethtool', 'sysctl'):
+            if not shutil.which(tool):
+                self.skipTest(f'{tool} is not installed')
+        # Deleting a namespace deletes what is in it; the clean-ups added
+        # later (bh-l2fwd, veths) run first.
+        self.ns = (f'{NAME_BASE}a', f'{NAME_BASE}b')
+        for ns in self.ns:
+            sh('ip', 'netns', 'add', ns)
+            self.addCleanup(sh, 'ip', 'netns', 'del', ns, check=False)
+
+    def place(self, ifname, ns, addr):
+        """Moves @ifname into @ns with @addr, up."""
+        sh('ip', 'link', 'set', ifname, 'netns', ns)
+        sh('ip', '-n', ns, 'addr', 'add', f'{addr}/24', 'dev', ifname)
+        sh('ip', '-n', ns, 'link', 'set', ifname, 'up')
+
+    def veth_into(self, ns, addr, tag):
+        """A veth pair with one end in @ns (with @addr); returns the other,
+        left in the root namespace for net_af_packet."""
+        outer, inner = f'{NAME_BASE}v{tag}', f'{NAME_BASE}p{tag}'
+        sh('ip', 'link', 'add', outer, 'type', 'veth', 'peer', 'name', inner)
+        self.addCleanup(sh, 'ip', 'link', 'del', outer, check=False)
+        # The root namespace's end only carries frames: its own stack must not answer on it.
+        sh('sysctl', '-w', f'net.ipv4.conf.{outer}.arp_ignore=8', f'net.ipv6.conf.{outer}.disable_ipv6=1')
+        sh('ip', 'link', 'set', outer, 'up')
+        # A packet socket takes what the sending stack left: with offloads
+        # on, TCP would arrive as unchecksummed 64 KB GSO frames, cut to the
+        # PMD's frame size and dropped by the receiver.
+        sh('ethtool', '-K', inner, 'tx', 'off', 'gso', 'off')
+        self.place(inner, ns, addr)
+        return outer
+
+    def wait_for(self, app, predicate, what):
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not predicate():
+            if not app.running():
+                self.fail(f'bh-l2fwd exited while waiting for {what}\n{app.report()}')
+            if time.monotonic() > deadline:
+                self.fail(f'no {what} within {READY_TIMEOUT}s\n{app.report()}')
+            time.sleep(0.1)
+
+    def pass_traffic_and_stop(self, app, label):
+        """Ping both ways and an iperf3 TCP run between the namespaces, then
+        SIGTERM: bh-l2fwd must exit 0 having forwarded both ways."""
+        ns1, ns2 = self.ns
+        self.wait_for(app, lambda: sh(*in_ns(ns1, 'ping', '-c', '1', '-W', '1', ADDR2), check=False).returncode == 0,
+                      'first ping through bh-l2fwd')
+        sh(*in_ns(ns1, 'ping', '-c', '3', '-i', '0.2', '-W', '2', ADDR2))
+        sh(*in_ns(ns2, 'ping', '-c', '3', '-i', '0.2', '-W', '2', ADDR1))
+
+        server = subprocess.Popen(in_ns(ns2, 'iperf3', '-s', '-1', '-B', ADDR2),
+                                  stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.addCleanup(kill_process, server)
+        self.wait_for(app, lambda: sh(*in_ns(ns2, 'ss', '-Hltn', 'sport = :5201')).stdout.strip(),
+                      'iperf3 server listening')
+        r = sh(*in_ns(ns1, 'iperf3', '-c', ADDR2, '-t', '3', '-J'), timeout=30, check=False)
+        try:
+            result = json.loads(r.stdout)
+        except ValueError:
+            self.fail(f'iperf3 -c: exit {r.returncode}, no JSON\n{r.stdout}{r.stderr}')
+        self.assertNotIn('error', result, f'iperf3 -c failed\n{app.report()}')
+        bps = result['end']['sum_received']['bits_per_second']
+        self.assertGreater(bps, 0, 'iperf3: no throughput')
+        print(f'\n  {label}: iperf3 TCP {bps / 1e6:.0f} Mbit/s', file=sys.stderr, end=' ')
+
+        self.assert_exit_ok(app, app.stop())
+        summary = app.summary()
+        for port in (0, 1):
+            self.assertGreater(summary['ports'][str(port)]['rx'], 0, f'port {port}: nothing received')
+
+    def test_l2fwd_af_packet_veth_passes_kernel_traffic(self):
+        vdevs = [f'net_af_packet{i},iface={self.veth_into(ns, addr, i)}'
+                 for i, (ns, addr) in enumerate(zip(self.ns, (ADDR1, ADDR2)))]
+        app = self.start(vdevs, [*TWO_PORTS, '--no-mac-updating'])
+        self.pass_traffic_and_stop(app, 'net_af_packet on veth')
+
+    def test_l2fwd_tap_interrupt_mode_passes_kernel_traffic(self):
+        taps = [f'{NAME_BASE}t{i}' for i in (0, 1)]
+        app = self.start([f'net_tap{i},iface={tap}' for i, tap in enumerate(taps)],
+                         [*TWO_PORTS, '--no-mac-updating', '--rx-mode', 'interrupt'])
+        # The PMD makes each tap in the root namespace and sets it up when
+        # its port starts; from then on it only uses the tap's fd, which
+        # keeps working once the interface has moved.
+        for tap, ns, addr in zip(taps, self.ns, (ADDR1, ADDR2)):
+            self.wait_for(app, lambda tap=tap: 'UP' in link_flags(tap), f'{tap} up')
+            self.place(tap, ns, addr)
+        self.pass_traffic_and_stop(app, 'net_tap, interrupt mode')
+
+
+# ---------------------------------------------------------------- report
+
+# Characters XML 1.0 cannot hold (the app's output may carry terminal escapes).
+XML_INVALID = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
+
+
+class GtestXmlResult(unittest.TextTestResult):
+    """Also keeps each test's outcome for a gtest-style XML report. A test
+    may report more than once (a failure, then an error in its clean-up):
+    the worst outcome counts and the messages add up."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.cases = {}  # test method name: outcome, messages, seconds
+        self.started = 0.0
+
+    def startTest(self, test):
+        super().startTest(test)
+        self.started = time.monotonic()
+
+    def stopTest(self, test):
+        super().stopTest(test)
+        self.case(test)['time'] = time.monotonic() - self.started
+
+    def case(self, test):
+        name = getattr(test, '_testMethodName', str(test))
+        return self.cases.setdefault(name, {'outcome': 'pass', 'messages': [], 'time': 0.0})
+
+    def addFailure(self, test, err):
+        super().addFailure(test, err)
+        self.note(test, 'fail', str(err[1]) or err[0].__name__, self._exc_info_to_string(err, test))
+
+    def addError(self, test, err):
+        super().addError(test, err)
+        self.note(test, 'fail', f'{err[0].__name__}: {err[1]}', self._exc_info_to_string(err, test))
+
+    def addSkip(self, test, reason):
+        super().addSkip(test, reason)
+        self.note(test, 'skip', reason, reason)
+
+    def note(self, test, outcome, message, details):
+        c = self.case(test)
+        if c['outcome'] != 'fail':
+            c['outcome'] = outcome
+        c['messages'].append((message.splitlines()[0] if message else '', details))
+
+
+def clean(text):
+    return XML_INVALID.sub('?', text)
+
+
+def write_gtest_xml(path, cases, seconds):
+    counts = {o: sum(c['outcome'] == o for c in cases.values()) for o in ('fail', 'skip')}
+    total = {'tests': str(len(cases)), 'failures': str(counts['fail']), 'disabled': '0', 'errors': '0',
+             'time': f'{seconds:.3f}'}
+    root = ET.Element('testsuites', total, name='AllTests')
+    suite = ET.SubElement(root, 'testsuite', total, name=SUITE, skipped=str(counts['skip']))
+    for name, c in cases.items():
+        case = ET.SubElement(suite, 'testcase', name=name, status='run',
+                             result='skipped' if c['outcome'] == 'skip' else 'completed',
+                             time=f'{c["time"]:.3f}', classname=SUITE)
+        if c['outcome'] == 'pass':
+            continue
+        tag = 'failure' if c['outcome'] == 'fail' else 'skipped'
+        element = ET.SubElement(case, tag, message=clean(c['messages'][0][0]))
+        element.text = clean('\n'.join(details for _, details in c['messages']))
+    ET.indent(root)
+    ET.ElementTree(root).write(path, encoding='UTF-8', xml_declaration=True)
+
+
+def main():
+    global BIN
+    if len(sys.argv) < 2:
+        sys.exit(f'usage: {sys.argv[0]} BH_L2FWD_BINARY [unittest options]')
+    BIN = os.path.abspath(sys.argv[1])
+    started = time.monotonic()
+    runner = unittest.TextTestRunner(verbosity=2, resultclass=GtestXmlResult)
+    result = unittest.main(argv=[sys.argv[0], *sys.argv[2:]], testRunner=runner, exit=False).result
+    output = os.environ.get('GTEST_OUTPUT', '')
+    if output.startswith('xml:'):
+        write_gtest_xml(output[len('xml:'):], result.cases, time.monotonic() - started)
+    sys.exit(0 if result.wasSuccessful() else 1)
+
+
+if __name__ == '__main__':
+    main()

@@ -252,6 +252,6 @@ int main(int argc, char **argv)
 	::testing::UnitTest::GetInstance()->listeners().Append(new bh::test::watchdog);
 	bh::set_sleep_check_mode(bh::sleep_check_mode::error);
 	const int rc = RUN_ALL_TESTS();
-	rte_eal_cleanup();
+	bh::eal_cleanup();
 	return rc;
 }
