@@ -4,17 +4,29 @@
 #include <cinttypes>
 #include <cstdio>
 #include <memory>
+#include <unistd.h>
 #include <thread>
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
 
 #include "bh_ksoftirqd.h"
+#include "bh_context.h"
 #include "bh_lcore.h"
 #include "bh_napi.h"
 #include "bh_netdev.h"
 #include "bh_port.h"
+#include "bh_workqueue.h"
 #include "net_test.h"
+
+/*
+ * Driver-side ethdev entry points (ethdev_driver.h, not shipped by Debian's
+ * libdpdk-dev): what a PMD calls to report a link change.
+ */
+extern "C" {
+struct rte_eth_dev *rte_eth_dev_allocated(const char *name);
+int rte_eth_dev_callback_process(struct rte_eth_dev *dev, enum rte_eth_event_type event, void *ret_param);
+}
 
 namespace bh {
 namespace {
@@ -308,6 +320,54 @@ TEST_F(net_test, test_net_tx_to_a_port_without_txq_is_dropped_and_counted)
 	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(b.id).dropped == 20; }));
 	EXPECT_EQ(net::net_lcore_stats(lcore()).dropped[unsigned(net::drop_reason::no_txq)], 20u);
 	EXPECT_EQ(net::net_port_stats(b.id).tx, 0u);
+}
+
+struct link_seen {
+	std::atomic<int> calls{0};
+	std::atomic<bool> in_task{false};
+	std::atomic<uint16_t> port{0};
+};
+
+TEST_F(net_test, test_net_link_status_change_is_handled_in_a_work_queue)
+{
+	/*
+	 * No virtual PMD here raises LSC (net_tap updates its link status but
+	 * calls no callback), so the test plays DPDK's interrupt thread: it
+	 * delivers the event through ethdev's driver-side entry point, from a
+	 * thread that is not an lcore, as a PMD's interrupt handler would.
+	 */
+	ASSERT_EQ(net::net_init(), 0);
+	ASSERT_EQ(rte_eal_hotplug_add("vdev", "net_tap_lsc", ("iface=bhl" + std::to_string(getpid())).c_str()), 0);
+	uint16_t tap;
+	ASSERT_EQ(rte_eth_dev_get_port_by_name("net_tap_lsc", &tap), 0);
+	ASSERT_EQ(net::port_configure(tap, net::port_conf{}, test::test_pool()), 0);
+	ASSERT_EQ(net::port_start(tap), 0);
+	go();
+	link_seen seen;
+	ASSERT_EQ(net::port_watch_link(tap, system_wq(), [](uint16_t p, const rte_eth_link &, void *arg) {
+		auto *s = static_cast<link_seen *>(arg);
+		s->in_task = in_task() && !in_interrupt();
+		s->port = p;
+		s->calls.fetch_add(1);
+	}, &seen), 0);
+	std::thread irq_thread([&] {
+		rte_eth_dev_callback_process(rte_eth_dev_allocated("net_tap_lsc"), RTE_ETH_EVENT_INTR_LSC, nullptr);
+	});
+	irq_thread.join();
+	EXPECT_TRUE(wait_until([&] { return seen.calls.load() == 1; })) << "the event did not reach the work queue";
+	EXPECT_TRUE(seen.in_task.load()) << "the handler must run in process context (a worker)";
+	EXPECT_EQ(seen.port.load(), tap);
+	EXPECT_EQ(net::port_link_events(tap), 1u);
+	EXPECT_EQ(net::port_unwatch_link(tap), 0);
+	ring_port &no_lsc = port("ls");
+	test::log_capture log;
+	EXPECT_EQ(net::port_watch_link(no_lsc.id, system_wq(), nullptr, nullptr), -ENOTSUP);
+	EXPECT_TRUE(log.contains("(net_ring): no link-status interrupt")) << log.text();
+	lc_->stop_loop();
+	EXPECT_EQ(stop(), 0);
+	rte_eth_dev_stop(tap);
+	rte_eth_dev_close(tap);
+	rte_eal_hotplug_remove("vdev", "net_tap_lsc");
 }
 
 } // namespace
