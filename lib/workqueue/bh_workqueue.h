@@ -196,7 +196,7 @@ struct workqueue_stats {
 	uint64_t canceled = 0;   /**< pending items removed by cancel */
 	uint64_t pending = 0;    /**< queued now and not started */
 	uint64_t wakeups = 0;    /**< futex wakes of sleeping workers */
-	uint64_t sleeps = 0;     /**< times a worker went to sleep on an empty pool */
+	uint64_t sleeps = 0;     /**< times a worker went to sleep on an empty pool (an item already on its way ends one at once) */
 	uint64_t max_latency_ns = 0; /**< worst queue-to-start time */
 	unsigned pools = 0;
 	unsigned workers = 0;

@@ -291,13 +291,16 @@ work *take(pool &p)
 		}
 		if (p.stopping.load(std::memory_order_acquire))
 			return nullptr;
+		/*
+		 * Announce the sleep (a queuer may wake us from now on, once:
+		 * wake_posted), then look once more before really sleeping.
+		 */
 		p.wake_posted.store(false, std::memory_order_relaxed);
 		const uint32_t seen = p.wake.load(std::memory_order_acquire);
+		p.sleeps.fetch_add(1, std::memory_order_relaxed);
 		p.sleepers.fetch_add(1, std::memory_order_seq_cst);
-		if (p.inbox.empty() && !p.stopping.load(std::memory_order_seq_cst)) {
-			p.sleeps.fetch_add(1, std::memory_order_relaxed);
+		if (p.inbox.empty() && !p.stopping.load(std::memory_order_seq_cst))
 			p.wake.wait(seen, std::memory_order_acquire);
-		}
 		p.sleepers.fetch_sub(1, std::memory_order_relaxed);
 	}
 }
