@@ -616,7 +616,8 @@ TEST_F(workqueue_test, test_workqueue_sleeping_worker_does_not_slow_the_lcore)
 	/* ThreadSanitizer slows the worker's I/O loop and the lcore unevenly: only a loose bound. */
 	EXPECT_GE(busy / quiet, 0.5);
 #else
-	EXPECT_GE(busy / quiet, 0.8);
+	/* With the worker on the lcore's CPU it kept about 60%; placed off it, 80-100%. */
+	EXPECT_GE(busy / quiet, 0.7);
 #endif
 }
 
