@@ -83,7 +83,7 @@ enum class timing { end_to_end, send_only };
  * time) and the wait for the consumer is left out.
  */
 template <class C, timing T>
-void bm_handoff(benchmark::State &state)
+void handoff_loop(benchmark::State &state)
 {
 	const auto batch = unsigned(state.range(0));
 	C c(batch);
@@ -117,6 +117,12 @@ void bm_handoff(benchmark::State &state)
 	state.counters["per_item"] = per_op(batch);
 	if constexpr (T == timing::end_to_end)
 		latency.report(state);
+}
+
+template <class C, timing T>
+void bm_handoff(benchmark::State &state)
+{
+	probe_placement(state, [&] { handoff_loop<C, T>(state); });
 }
 
 /*

@@ -3,6 +3,7 @@
 #include <pthread.h>
 #include <sched.h>
 
+#include <rte_cycles.h>
 #include <rte_eal.h>
 #include <rte_lcore.h>
 
@@ -55,6 +56,32 @@ void pin_self(int cpu)
 	CPU_ZERO(&set);
 	CPU_SET(cpu, &set);
 	pthread_setaffinity_np(pthread_self(), sizeof(set), &set);
+}
+
+double cross_cpu_round_trip_ns()
+{
+	constexpr uint64_t rounds = 5000;
+	/* Odd values are the main thread's serves, even ones the spare CPU's returns. */
+	alignas(64) std::atomic<uint64_t> ball{0};
+	spare_cpu_thread echo([&] {
+		for (uint64_t i = 1; i <= 2 * rounds + 1; i += 2) {
+			while (ball.load(std::memory_order_acquire) != i)
+				;
+			ball.store(i + 1, std::memory_order_release);
+		}
+	});
+	if (!echo.ok())
+		return -1;
+	/* The first round waits for the thread to start: not timed. */
+	uint64_t t0 = 0;
+	for (uint64_t i = 0; i <= 2 * rounds; i += 2) {
+		if (i == 2)
+			t0 = rte_rdtsc();
+		ball.store(i + 1, std::memory_order_release);
+		while (ball.load(std::memory_order_acquire) != i + 2)
+			;
+	}
+	return double(rte_rdtsc() - t0) * 1e9 / double(rte_get_tsc_hz()) / rounds;
 }
 
 remote_lcore::remote_lcore(int cpu) : thread_([this, cpu] { main(cpu); })

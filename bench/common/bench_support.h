@@ -37,6 +37,29 @@ int spare_cpu();
 /* Pins the calling thread to @p cpu. */
 void pin_self(int cpu);
 
+/*
+ * The round trip of one cache line between the main lcore's CPU and the
+ * spare CPU, in ns; -1 without a spare CPU. Every hand-off between the two
+ * pays it, and on a virtual machine it changes whenever the host moves the
+ * two vCPUs closer together or further apart (same core, same L3, or not).
+ */
+double cross_cpu_round_trip_ns();
+
+/*
+ * Runs @p timed (a benchmark's set-up and timed loop, which use the spare
+ * CPU) between two round-trip probes, reported as rtt_before_ns and
+ * rtt_after_ns: they say how the CPUs were placed during the run, and a
+ * run whose probes disagree was not placed one way throughout.
+ */
+template <class F>
+void probe_placement(benchmark::State &state, F &&timed)
+{
+	const double before = cross_cpu_round_trip_ns();
+	timed();
+	state.counters["rtt_before_ns"] = before;
+	state.counters["rtt_after_ns"] = cross_cpu_round_trip_ns();
+}
+
 /* An inverted rate of ops per second: seconds per op, printed as e.g. "14.2ns". */
 inline benchmark::Counter per_op(double ops_per_iteration)
 {

@@ -161,10 +161,16 @@ void bm_cross_thread(benchmark::State &state)
 }
 
 template <class Q>
+void bm_cross_thread_probed(benchmark::State &state)
+{
+	bench::probe_placement(state, [&] { bm_cross_thread<Q>(state); });
+}
+
+template <class Q>
 void register_contender(const std::string &name)
 {
 	benchmark::RegisterBenchmark(name.c_str(), bm_same_thread<Q>)->ArgName("batch")->Arg(1)->Arg(32)->Arg(max_batch);
-	benchmark::RegisterBenchmark((name + "_cross").c_str(), bm_cross_thread<Q>)
+	benchmark::RegisterBenchmark((name + "_cross").c_str(), bm_cross_thread_probed<Q>)
 		->ArgNames({"batch", "producers"})
 		->ArgsProduct({{32, max_batch}, {1, max_producers}})
 		->UseRealTime();
