@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <algorithm>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <dirent.h>
 #include <string>
@@ -21,6 +22,26 @@ namespace bh {
 namespace {
 
 std::string chosen_prefix;
+std::string runtime_dir; /* the one DPDK made for chosen_prefix */
+
+/*
+ * DPDK leaves its runtime directory behind; remove the one made for the
+ * prefix we chose, with what is left in it (the telemetry socket at most).
+ * Also run at exit, for a process that leaves through an error path.
+ */
+void remove_runtime_dir()
+{
+	if (runtime_dir.empty())
+		return;
+	if (DIR *d = opendir(runtime_dir.c_str())) {
+		while (dirent *e = readdir(d))
+			if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
+				unlink((runtime_dir + "/" + e->d_name).c_str());
+		closedir(d);
+	}
+	rmdir(runtime_dir.c_str());
+	runtime_dir.clear();
+}
 
 bool user_has(const std::vector<std::string> &user, std::initializer_list<const char *> names)
 {
@@ -74,6 +95,10 @@ int eal_init(const eal_options &opts, int argc, char **argv)
 		cargv.push_back(a.data());
 	cargv.push_back(nullptr);
 	const int rc = rte_eal_init(int(args.size()), cargv.data());
+	if (!chosen_prefix.empty()) {
+		runtime_dir = rte_eal_get_runtime_dir();
+		std::atexit(remove_runtime_dir);
+	}
 	if (rc < 0) {
 		const int err = rte_errno ? rte_errno : EINVAL;
 		BH_LOG(ERR, log::eal, "eal_init: rte_eal_init failed: %s", rte_strerror(err));
@@ -110,19 +135,8 @@ const std::string &eal_file_prefix() noexcept
 
 int eal_cleanup() noexcept
 {
-	/* The runtime directory outlives rte_eal_cleanup; remove the one we named, once empty. */
-	const std::string dir = chosen_prefix.empty() ? "" : rte_eal_get_runtime_dir();
 	const int rc = rte_eal_cleanup();
-	if (!dir.empty()) {
-		/* What is left is ours: the telemetry socket, at most. */
-		if (DIR *d = opendir(dir.c_str())) {
-			while (dirent *e = readdir(d))
-				if (strcmp(e->d_name, ".") && strcmp(e->d_name, ".."))
-					unlink((dir + "/" + e->d_name).c_str());
-			closedir(d);
-		}
-		rmdir(dir.c_str());
-	}
+	remove_runtime_dir();
 	return rc;
 }
 
