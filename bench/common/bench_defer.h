@@ -147,22 +147,33 @@ inline ring_ptr make_spsc_ring(const char *name, unsigned n)
 
 class ring_queue {
 public:
+	/*
+	 * One ring for the process, made on first use (after the EAL is up) and
+	 * kept, as bench_softirq always had it: a ring made per run and held by
+	 * the queue object measured about 1 ns more per enqueue at batch 1.
+	 */
+	ring_queue()
+	{
+		if (!ring_)
+			ring_ = make_spsc_ring("bench_defer", max_batch).release();
+	}
+
 	const char *error() const { return ring_ ? nullptr : "cannot create the ring"; }
 
 	void round(unsigned n)
 	{
 		for (unsigned i = 0; i < n; i++) {
-			int rc = rte_ring_enqueue(ring_.get(), &tick_job);
+			int rc = rte_ring_enqueue(ring_, &tick_job);
 			benchmark::DoNotOptimize(rc);
 		}
 		void *out[max_batch];
-		const unsigned got = rte_ring_dequeue_burst(ring_.get(), out, max_batch, nullptr);
+		const unsigned got = rte_ring_dequeue_burst(ring_, out, max_batch, nullptr);
 		for (unsigned i = 0; i < got; i++)
 			static_cast<const job *>(out[i])->fn();
 	}
 
 private:
-	ring_ptr ring_ = make_spsc_ring("bench_defer", max_batch);
+	static inline rte_ring *ring_ = nullptr;
 };
 
 /* Batches of one and of @p max calls. */
