@@ -80,6 +80,8 @@ struct net_lcore : public pollfn {
 	unsigned lcore;
 	std::vector<std::unique_ptr<rxq>> rxqs; /* [I] */
 	txq tx[RTE_MAX_ETHPORTS];
+	uint16_t tx_ports[RTE_MAX_ETHPORTS]; /* [I] the ports with a valid txq, so that passes skip the rest */
+	unsigned ntx_ports = 0;             /* [I] */
 	timer drain{&on_drain, this};
 	bool set_up = false; /* [L] */
 
@@ -168,9 +170,8 @@ bool tx_flush(net_lcore &l, uint16_t port)
 bool tx_flush_all(net_lcore &l)
 {
 	bool left = false;
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-		if (l.tx[p].valid)
-			left |= tx_flush(l, p);
+	for (unsigned i = 0; i < l.ntx_ports; i++)
+		left |= tx_flush(l, l.tx_ports[i]);
 	return left;
 }
 
@@ -179,11 +180,16 @@ bool tx_flush_all(net_lcore &l)
  * the drain timer otherwise. The timer is one-shot and armed only while
  * something waits, so that an idle lcore is not woken by it.
  */
+void arm_drain(net_lcore &l)
+{
+	if (!l.drain.pending())
+		timer_mod(l.drain, conf.tx_drain_ns);
+}
+
 void retry_later(net_lcore &l)
 {
 	raise_softirq(NET_TX_SOFTIRQ);
-	if (!l.drain.pending())
-		timer_mod(l.drain, conf.tx_drain_ns);
+	arm_drain(l);
 }
 
 void rx_pass_end(unsigned lcore)
@@ -198,9 +204,10 @@ void net_tx_action(const softirq_action &)
 	if (!l)
 		return;
 	bool progress = false, left = false;
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+	for (unsigned i = 0; i < l->ntx_ports; i++) {
+		const uint16_t p = l->tx_ports[i];
 		txq &t = l->tx[p];
-		if (!t.valid || !t.count)
+		if (!t.count)
 			continue;
 		const unsigned before = t.count;
 		left |= backlog_send(*l, p) != 0;
@@ -209,8 +216,8 @@ void net_tx_action(const softirq_action &)
 	/* A ring that took nothing is retried by the drain timer, not in a softirq storm. */
 	if (left && progress)
 		raise_softirq(NET_TX_SOFTIRQ);
-	else if (left && !l->drain.pending())
-		timer_mod(l->drain, conf.tx_drain_ns);
+	else if (left)
+		arm_drain(*l);
 }
 
 void net_lcore::on_drain(timer &, void *self)
@@ -514,7 +521,10 @@ int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept
 {
 	if (const int rc = check_binding("net_add_txq", port, lcore))
 		return rc;
-	txq &t = lcore_state(lcore).tx[port];
+	net_lcore &l = lcore_state(lcore);
+	txq &t = l.tx[port];
+	if (!t.valid)
+		l.tx_ports[l.ntx_ports++] = port;
 	t.valid = true;
 	t.queue = queue;
 	t.backlog.assign(conf.tx_backlog, nullptr);
@@ -529,7 +539,8 @@ int net_exit() noexcept
 			continue;
 		timer_del_sync(l->drain);
 		tx_flush_all(*l);
-		for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		for (unsigned i = 0; i < l->ntx_ports; i++) {
+			const uint16_t p = l->tx_ports[i];
 			txq &t = l->tx[p];
 			backlog_send(*l, p);
 			for (; t.count; t.count--, t.head = (t.head + 1) % unsigned(t.backlog.size())) {
@@ -548,6 +559,7 @@ int net_exit() noexcept
 		l->set_up = false;
 		for (txq &t : l->tx)
 			t.valid = false;
+		l->ntx_ports = 0;
 	}
 	if (initialised) {
 		close_softirq(NET_RX_SOFTIRQ);
