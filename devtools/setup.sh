@@ -10,6 +10,7 @@ packages=(
     meson ninja-build pkg-config g++
     libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 iproute2 iperf3 iputils-ping gnuplot-nox tcpdump
+    doxygen babeltrace
 )
 
 installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |
