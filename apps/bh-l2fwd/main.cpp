@@ -15,10 +15,12 @@
 #include <string>
 #include <thread>
 
+#include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
+#include <rte_pause.h>
 
 #include "bh_eal.h"
 #include "bh_ksoftirqd.h"
@@ -47,20 +49,57 @@ public:
 		if (mac_updating_) {
 			/* 02:00:00:00:00:<tx port>, and the Tx port's own address, as l2fwd writes them. */
 			const uint64_t dst = 0x000000000002ull + (uint64_t(out) << 40);
+			const rte_ether_addr src = macs_[out];
+			uint16_t ok = 0;
 			for (uint16_t i = 0; i < n; i++) {
-				auto *eth = rte_pktmbuf_mtod(pkts[i], rte_ether_hdr *);
+				rte_mbuf *m = pkts[i];
+				if (const auto why = ctx.check(m); unlikely(why != bh::net::drop_reason::count)) {
+					ctx.drop(m, why);
+					continue;
+				}
+				auto *eth = rte_pktmbuf_mtod(m, rte_ether_hdr *);
 				memcpy(&eth->dst_addr, &dst, RTE_ETHER_ADDR_LEN);
-				rte_ether_addr_copy(&macs_[out], &eth->src_addr);
+				memcpy(&eth->src_addr, &src, RTE_ETHER_ADDR_LEN);
+				pkts[ok++] = m;
 			}
+			n = ok;
 		}
 		ctx.tx_burst(out, pkts, n);
 	}
+	/* With MAC updating every frame is read anyway: checking it in that loop is cheaper. */
+	bool checks_frames() const noexcept override { return mac_updating_; }
 
 private:
 	const uint16_t *pair_;
 	bool mac_updating_;
 	rte_ether_addr macs_[RTE_MAX_ETHPORTS];
 };
+
+/*
+ * The application's own work on a forwarding lcore (--app-task): it runs
+ * once per loop iteration, after the softirqs, so its run rate shows
+ * whether packet processing leaves the application any time (no receive
+ * livelock). It has nothing to wait for, so it never keeps an lcore awake.
+ */
+class app_task : public bh::pollfn {
+public:
+	bool poll() override
+	{
+		const uint64_t until = rte_rdtsc() + cycles_;
+		while (rte_rdtsc() < until)
+			rte_pause();
+		runs_.store(runs_.load(std::memory_order_relaxed) + 1, std::memory_order_relaxed);
+		return false;
+	}
+	void set_work(unsigned ns) { cycles_ = uint64_t(double(ns) * double(rte_get_tsc_hz()) / 1e9); }
+	uint64_t runs() const { return runs_.load(std::memory_order_relaxed); }
+
+private:
+	uint64_t cycles_ = 0;
+	std::atomic<uint64_t> runs_{0}; /* written by its lcore only */
+};
+
+app_task app_tasks[RTE_MAX_LCORE];
 
 struct port_snapshot {
 	bh::net::port_stats st;
@@ -90,6 +129,11 @@ void print_stats(const l2fwd::options &o, double dt, port_snapshot *last)
 	       tx, rx, dropped);
 	printf("Bottom halves ======================================\n");
 	bh::net::net_dump(stdout);
+	if (o.app_task_ns) {
+		unsigned l;
+		RTE_LCORE_FOREACH_WORKER(l)
+		printf("App task on lcore %u: %" PRIu64 " runs\n", l, app_tasks[l].runs());
+	}
 	printf("====================================================\n");
 	fflush(stdout);
 }
@@ -135,11 +179,12 @@ void write_json(const l2fwd::options &o, double seconds, unsigned in_use_start, 
 			"%s\n    \"%u\": {\"processed\": %" PRIu64 ", \"time_squeeze\": %" PRIu64 ", \"polls\": %" PRIu64
 			", \"interrupts\": %" PRIu64 ", \"to_poll\": %" PRIu64 ", \"to_interrupt\": %" PRIu64
 			", \"sleeps\": %" PRIu64 ", \"ksoftirqd_wakeups\": %" PRIu64 ", \"net_rx_softirqs\": %" PRIu64
-			", \"net_tx_softirqs\": %" PRIu64 ", \"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64 "}",
+			", \"net_tx_softirqs\": %" PRIu64 ", \"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64
+			", \"app_task_runs\": %" PRIu64 "}",
 			sep, l, s.softnet.processed, s.softnet.time_squeeze, s.softnet.polls, s.interrupts, s.to_poll,
 			s.to_interrupt, ls.sleeps, bh::ksoftirqd_get_stats(l).wakeups,
 			bh::softirq_get_stats(l, bh::NET_RX_SOFTIRQ).run, bh::softirq_get_stats(l, bh::NET_TX_SOFTIRQ).run,
-			ls.busy_cycles, ls.idle_cycles);
+			ls.busy_cycles, ls.idle_cycles, app_tasks[l].runs());
 		sep = ",";
 	}
 	fprintf(f, "\n  },\n  \"drops\": {");
@@ -226,6 +271,15 @@ int main(int argc, char **argv)
 
 	signal(SIGINT, [](int) { quit = true; });
 	signal(SIGTERM, [](int) { quit = true; });
+	if (o.app_task_ns) {
+		unsigned l;
+		RTE_LCORE_FOREACH_WORKER(l)
+		{
+			app_tasks[l].set_work(o.app_task_ns);
+			if (const int rc = bh::lcore_add_task(l, app_tasks[l]))
+				return fatal("adding the app task", rc);
+		}
+	}
 	if (const int rc = bh::start())
 		return fatal("bh::start", rc);
 	unsigned w;

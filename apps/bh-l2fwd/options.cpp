@@ -117,6 +117,8 @@ int apply(options &o, const char *key, const char *value)
 		return parse_mode(value, o.mode);
 	if (!strcmp(key, "duration"))
 		return parse_duration(value, o.duration_s);
+	if (!strcmp(key, "app-task"))
+		return parse_uint(value, o.app_task_ns, "app task time (ns)", 0, 1000000);
 	if (!strcmp(key, "json")) {
 		o.json = value;
 		return 0;
@@ -152,6 +154,7 @@ const option long_options[] = {
 	{"config", required_argument, nullptr, 'c'},
 	{"duration", required_argument, nullptr, 'd'},
 	{"json", required_argument, nullptr, 'j'},
+	{"app-task", required_argument, nullptr, 'a'},
 	{"help", no_argument, nullptr, 'h'},
 	{nullptr, 0, nullptr, 0},
 };
@@ -159,7 +162,7 @@ const option long_options[] = {
 const char usage[] =
 	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
 	"       [--portmap \"(0,1)(2,3)\"] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
-	"       [--duration SECONDS] [--json FILE|-]\n";
+	"       [--duration SECONDS] [--json FILE|-] [--app-task NS]\n";
 
 } // namespace
 
@@ -184,6 +187,7 @@ int parse(int argc, char **argv, options &o)
 		case 'r': rc = apply(o, "rx-mode", optarg); break;
 		case 'd': rc = apply(o, "duration", optarg); break;
 		case 'j': o.json = optarg; break;
+		case 'a': rc = apply(o, "app-task", optarg); break;
 		case 'c': break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default:

@@ -22,6 +22,7 @@ struct options {
 	bh::net::rx_mode mode = bh::net::rx_mode::poll;
 	double duration_s = 0;   /* 0: until a signal */
 	std::string json;        /* "" none, "-" stdout */
+	unsigned app_task_ns = 0; /* an application task's work per loop on each worker, 0 = none */
 };
 
 /*

@@ -21,13 +21,13 @@
 
 namespace bh {
 
-inline constexpr uint32_t softirq_shift = 8;
-inline constexpr uint32_t hardirq_shift = 16;
-inline constexpr uint32_t softirq_offset = 1u << softirq_shift;
-inline constexpr uint32_t softirq_disable_offset = 2 * softirq_offset;
-inline constexpr uint32_t hardirq_offset = 1u << hardirq_shift;
-inline constexpr uint32_t softirq_mask = 0xffu << softirq_shift;
-inline constexpr uint32_t hardirq_mask = 0xfu << hardirq_shift;
+inline constexpr uint32_t softirq_shift = 8;   /**< first bit of the softirq part */
+inline constexpr uint32_t hardirq_shift = 16;  /**< first bit of the hard-irq part */
+inline constexpr uint32_t softirq_offset = 1u << softirq_shift; /**< added while serving a softirq */
+inline constexpr uint32_t softirq_disable_offset = 2 * softirq_offset; /**< added by each local_bh_disable() */
+inline constexpr uint32_t hardirq_offset = 1u << hardirq_shift; /**< added by each irq_enter() */
+inline constexpr uint32_t softirq_mask = 0xffu << softirq_shift; /**< the softirq part */
+inline constexpr uint32_t hardirq_mask = 0xfu << hardirq_shift;   /**< the hard-irq part */
 
 /** The calling thread's context word. */
 uint32_t preempt_count() noexcept;

@@ -19,6 +19,7 @@
 
 namespace bh {
 
+/** What eal_init() adds to the user's EAL arguments. */
 struct eal_options {
 	bool hugepages = false;   /**< false adds --no-huge and -m memory_mb */
 	bool pci = false;         /**< false adds --no-pci */

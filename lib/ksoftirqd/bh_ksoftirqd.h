@@ -3,7 +3,7 @@
 
 /**
  * @file
- * ksoftirqd: one thread per lcore, ksoftirqd/<lcore>, that takes over the
+ * ksoftirqd: one thread per lcore, `ksoftirqd/<lcore>`, that takes over the
  * lcore's softirqs when they flood (SPEC section 4, the seed's "final
  * solution: compromise").
  *
@@ -31,11 +31,11 @@ struct ksoftirqd_config {
 	int nice = 0;
 	/**
 	 * Pin each ksoftirqd to the CPUs of its lcore (the default, as
-	 * ksoftirqd/n runs on CPU n) or, when false, to @ref cpuset
+	 * ksoftirqd/n runs on CPU n) or, when false, to cpuset
 	 * (e.g. housekeeping cores).
 	 */
 	bool same_cpu = true;
-	rte_cpuset_t cpuset{};
+	rte_cpuset_t cpuset{}; /**< the CPUs of every ksoftirqd when same_cpu is false */
 };
 
 /**
@@ -44,6 +44,7 @@ struct ksoftirqd_config {
  *   with same_cpu false; -EBUSY once bh::start() has run.
  */
 int ksoftirqd_set_config(const ksoftirqd_config &cfg) noexcept;
+/** The configuration in force. */
 ksoftirqd_config ksoftirqd_get_config() noexcept;
 
 /** Counters of one lcore's ksoftirqd. */

@@ -64,8 +64,9 @@ using irq_handler = void (*)(void *data);
  */
 int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept;
 
-/** Arms / disarms a requested fd (level-triggered). The lcore's own thread; -ENOENT if not requested. */
+/** Arms a requested fd (level-triggered). The lcore's own thread; -ENOENT if not requested. */
 int lcore_enable_irq(int fd) noexcept;
+/** Disarms a requested fd. The lcore's own thread; -ENOENT if not requested. */
 int lcore_disable_irq(int fd) noexcept;
 
 /** Removes @p fd from @p lcore's wake-up set; from its own thread or while its loop is stopped (-EBUSY otherwise). */
@@ -122,6 +123,7 @@ int lcore_detach() noexcept;
  *   runs; -ENOSPC past 32 of a kind.
  */
 int lcore_add_top_half(unsigned lcore, pollfn &fn) noexcept;
+/** lcore_add_top_half() for an app task, polled after the top halves and their softirqs. */
 int lcore_add_task(unsigned lcore, pollfn &fn) noexcept;
 
 /** Removes every top half and task of @p lcore. -EBUSY while its loop runs. */
@@ -176,6 +178,7 @@ struct lcore_stats {
 	uint64_t irqs = 0;       /**< irq fd wake-ups handled */
 };
 
+/** Counters of @p lcore's loop; callable from any thread. */
 lcore_stats lcore_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

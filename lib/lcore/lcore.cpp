@@ -22,6 +22,7 @@
 #include "lcore_private.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
+#include "telemetry_private.h"
 #include "timer_private.h"
 #include "workqueue_private.h"
 
@@ -272,6 +273,7 @@ int start() noexcept
 		stop();
 		return rc;
 	}
+	detail::telemetry_register();
 	return 0;
 }
 

@@ -24,6 +24,6 @@ extern int eal;       /**< "bh.eal": EAL bring-up */
 
 } // namespace bh::log
 
-/* Internal: one formatted line at a given level for a given type. */
+/** Internal to the library: one formatted line at @p level for rte_log type @p type. */
 #define BH_LOG(level, type, fmt, ...) \
 	rte_log(RTE_LOG_##level, (type), "bh: " fmt "\n" __VA_OPT__(,) __VA_ARGS__)

@@ -59,7 +59,9 @@ inline unsigned lcore_id() noexcept
 template <class T>
 class per_lcore {
 public:
+	/** The slot of @p lcore, which must be below max_lcores. */
 	T &operator[](unsigned lcore) noexcept { return slots_[lcore].value; }
+	/** The slot of @p lcore, read-only. */
 	const T &operator[](unsigned lcore) const noexcept { return slots_[lcore].value; }
 
 	/** The calling lcore's slot. Only valid on a thread where lcore_id() != no_lcore. */
@@ -81,8 +83,11 @@ private:
  */
 class lcore_counter {
 public:
+	/** Adds @p n; only from the counter's one writer. */
 	void add(uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
+	/** The value, from any thread. */
 	uint64_t read() const noexcept { return v_.load(std::memory_order_relaxed); }
+	/** Sets it to 0; only from the writer, or while nothing writes. */
 	void reset() noexcept { v_.store(0, std::memory_order_relaxed); }
 
 private:

@@ -27,6 +27,7 @@
 
 namespace bh {
 
+/** The predefined entries; an entry's index is its priority (lowest first). */
 enum softirq_nr : unsigned {
 	HI_SOFTIRQ = 0,
 	TIMER_SOFTIRQ = 1,
@@ -55,10 +56,10 @@ using softirq_handler = void (*)(const softirq_action &entry);
 
 /** One entry of the vector. Written only before bh::start(). */
 struct softirq_action {
-	softirq_handler action = nullptr;
-	void *data = nullptr;
-	const char *name = nullptr;
-	unsigned nr = 0;
+	softirq_handler action = nullptr; /**< the handler; null when the entry is free */
+	void *data = nullptr;             /**< given at registration, for the handler */
+	const char *name = nullptr;       /**< for logs and softirq_dump() */
+	unsigned nr = 0;                  /**< the entry's index */
 };
 
 /**
@@ -161,7 +162,7 @@ enum class ksoftirqd_policy {
 struct softirq_config {
 	unsigned max_restart = 10;      /**< passes over the vector per call, >= 1 */
 	uint64_t max_time_ns = 2000000; /**< time budget per call, > 0 */
-	ksoftirqd_policy policy = ksoftirqd_policy::defer;
+	ksoftirqd_policy policy = ksoftirqd_policy::defer; /**< who runs softirqs while ksoftirqd is awake */
 };
 
 /**
@@ -169,6 +170,7 @@ struct softirq_config {
  * @return 0; -EINVAL for a zero limit; -EBUSY once started.
  */
 int softirq_set_config(const softirq_config &cfg) noexcept;
+/** The limits and policy in force. */
 softirq_config softirq_get_config() noexcept;
 
 /** Counters of one softirq on one lcore (the framework's /proc/softirqs). */

@@ -15,6 +15,7 @@
 #include "bh_log.h"
 #include "bh_softirq.h"
 #include "softirq_private.h"
+#include "softirq_trace.h"
 
 namespace bh {
 
@@ -166,6 +167,7 @@ int raise_softirq(unsigned nr) noexcept
 	softirq_lcore &s = softirq_state[id];
 	s.pending.fetch_or(1u << nr, std::memory_order_release);
 	count_local_raise(s, nr);
+	bh_trace_softirq_raise(id, nr);
 	return 0;
 }
 
@@ -181,6 +183,7 @@ int raise_softirq_irqoff(unsigned nr) noexcept
 	softirq_lcore &s = softirq_state[id];
 	s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
 	count_local_raise(s, nr);
+	bh_trace_softirq_raise(id, nr);
 	return 0;
 }
 
@@ -201,6 +204,7 @@ int raise_softirq_on(unsigned lcore, unsigned nr) noexcept
 	 */
 	s.pending.fetch_or(1u << nr, std::memory_order_seq_cst);
 	s.raised_remote[nr].fetch_add(1, std::memory_order_relaxed);
+	bh_trace_softirq_raise(lcore, nr);
 	lcore_kick(lcore);
 	return 0;
 }
@@ -228,7 +232,9 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 			const softirq_action &e = softirq_vec[nr];
 			if (!e.action)
 				continue;
+			bh_trace_softirq_entry(lcore_id(), nr);
 			e.action(e);
+			bh_trace_softirq_exit(lcore_id(), nr);
 			const uint64_t t1 = rte_rdtsc();
 			s.run[nr].add();
 			s.cycles[nr].add(t1 - t0);
@@ -306,6 +312,14 @@ void detail::softirq_freeze(bool frozen) noexcept
 	std::lock_guard lock(table_mutex);
 	max_time_cycles = config.max_time_ns * rte_get_tsc_hz() / 1000000000ull;
 	table_frozen.store(frozen, std::memory_order_release);
+}
+
+void detail::softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept
+{
+	std::lock_guard lock(table_mutex);
+	for (unsigned nr = 0; nr < NR_SOFTIRQS; nr++)
+		snprintf(names[nr], sizeof(names[nr]), "%s",
+			 !softirq_vec[nr].action ? "" : softirq_vec[nr].name ? softirq_vec[nr].name : "unnamed");
 }
 
 softirq_stats softirq_get_stats(unsigned lcore, unsigned nr) noexcept

@@ -99,6 +99,14 @@ void exec_lock_release(softirq_lcore &s) noexcept;
 /* Freeze/unfreeze the table (bh::start / bh::stop). */
 void softirq_freeze(bool frozen) noexcept;
 
+/*
+ * The name of each registered entry ("" for a free one, "unnamed" for one
+ * registered without a name), copied under the table lock: for a reader on
+ * another thread (telemetry) while the table may still change.
+ */
+using softirq_name = char[32];
+void softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept;
+
 /* ksoftirqd thread management (bh::start, lcore_attach, bh::stop, lcore_detach). */
 /* @p lcore_cpus: where the lcore runs, so that ksoftirqd can follow it. */
 int ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noexcept;

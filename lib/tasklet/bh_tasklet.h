@@ -36,6 +36,7 @@ namespace detail {
 struct tasklet_access;
 }
 
+/** A tasklet: a function and its data, plus the state described in the file comment. */
 class tasklet {
 public:
 	/**
@@ -78,6 +79,7 @@ private:
 template <class F>
 class tasklet_of : public tasklet {
 public:
+	/** Stores @p f; @p disabled as for tasklet. */
 	explicit tasklet_of(F f, bool disabled = false)
 		: tasklet(&call, static_cast<void *>(this), disabled), f_(std::move(f))
 	{
@@ -111,6 +113,7 @@ int tasklet_hi_schedule(tasklet &t) noexcept;
  *   lcore.
  */
 int tasklet_schedule_on(unsigned lcore, tasklet &t) noexcept;
+/** tasklet_schedule_on() on the HI softirq. */
 int tasklet_hi_schedule_on(unsigned lcore, tasklet &t) noexcept;
 
 /** Increments the disable count and returns at once; a running instance may still be running. */
@@ -151,6 +154,7 @@ struct tasklet_stats {
 	uint64_t remote = 0;            /**< taken from the lock-free inbox */
 };
 
+/** Tasklet counters of @p lcore; callable from any thread. */
 tasklet_stats tasklet_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

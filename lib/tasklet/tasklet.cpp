@@ -11,6 +11,7 @@
 #include "intrusive_inbox.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
+#include "tasklet_trace.h"
 #include "wait_private.h"
 
 namespace bh {
@@ -23,6 +24,7 @@ struct tasklet_access {
 	static std::atomic<unsigned> &state(tasklet &t) { return t.state_; }
 	static std::atomic<int> &count(tasklet &t) { return t.count_; }
 	static void call(tasklet &t) { t.func_(t.data_); }
+	static tasklet_func func(tasklet &t) { return t.func_; }
 	static constexpr unsigned sched = tasklet::sched_bit;
 	static constexpr unsigned run = tasklet::run_bit;
 	static constexpr unsigned kill = tasklet::kill_bit;
@@ -104,7 +106,9 @@ void tasklet_action(list_kind kind)
 				 * which this lcore's list walk has just read.
 				 */
 				state.fetch_and(~access::sched, std::memory_order_acq_rel);
+				bh_trace_tasklet_entry(lcore_id(), &t, access::func(t));
 				access::call(t);
+				bh_trace_tasklet_exit(lcore_id(), &t, access::func(t));
 				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
 				continue;

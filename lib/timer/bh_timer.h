@@ -25,11 +25,13 @@ namespace detail {
 struct timer_access;
 }
 
+/** A timer on DPDK's rte_timer, expired by the TIMER softirq of the lcore it is armed on. */
 class timer {
 public:
 	/** The callback: runs in the TIMER softirq of the lcore the timer is on; must not sleep. */
 	using func = void (*)(timer &t, void *data);
 
+	/** A stopped timer that will call @p f with @p data. */
 	timer(func f, void *data = nullptr) noexcept;
 	/** Stops the timer, waiting for a callback running on another lcore. */
 	~timer();
@@ -88,6 +90,7 @@ struct timer_stats {
 	uint64_t softirqs = 0;  /**< TIMER softirq runs */
 };
 
+/** Timer counters of @p lcore; callable from any thread. */
 timer_stats timer_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

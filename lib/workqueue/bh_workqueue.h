@@ -16,8 +16,8 @@
  * destroy) is refused from atomic context by might_sleep().
  *
  * A queue has pools of workers: bound queues one pool per lcore (work
- * queued on lcore n goes to pool n, whose workers are named <queue>/<n>,
- * like the default "events/<n>"); unbound queues one pool whose workers are
+ * queued on lcore n goes to pool n, whose workers are named `<queue>/<n>`,
+ * like the default `events/<n>`); unbound queues one pool whose workers are
  * tied to no lcore. Each pool runs at most max_active items at a time
  * (that many workers); an ordered queue is unbound with max_active 1, so it
  * runs its items one at a time, in queue order.
@@ -40,6 +40,7 @@ struct work_access;
 struct pool;
 } // namespace detail
 
+/** A work item: a function and its data, run by a worker thread of the queue it is queued on. */
 class work {
 public:
 	/** DECLARE_WORK / INIT_WORK: constexpr, so a namespace-scope item needs no code to initialise. */
@@ -68,6 +69,7 @@ private:
 template <class F>
 class work_of : public work {
 public:
+	/** Stores @p f. */
 	explicit work_of(F f) : work(&call, static_cast<void *>(this)), f_(std::move(f)) {}
 
 private:
@@ -78,6 +80,7 @@ private:
 /** A work item plus the timer that queues it (DECLARE_DELAYED_WORK). */
 class delayed_work : public work {
 public:
+	/** DECLARE_DELAYED_WORK / INIT_DELAYED_WORK. */
 	delayed_work(work_func fn, void *data = nullptr) noexcept;
 
 private:
@@ -198,11 +201,13 @@ struct workqueue_stats {
 	uint64_t wakeups = 0;    /**< futex wakes of sleeping workers */
 	uint64_t sleeps = 0;     /**< times a worker went to sleep on an empty pool (an item already on its way ends one at once) */
 	uint64_t max_latency_ns = 0; /**< worst queue-to-start time */
-	unsigned pools = 0;
-	unsigned workers = 0;
+	unsigned pools = 0;      /**< worker pools: one per lcore, or one if unbound */
+	unsigned workers = 0;    /**< worker threads over all pools */
 };
 
+/** Counters of @p wq; callable from any thread. */
 workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept;
+/** The name @p wq was created with. */
 const char *workqueue_name(const workqueue *wq) noexcept;
 
 } // namespace bh

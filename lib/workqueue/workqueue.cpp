@@ -27,6 +27,7 @@
 #include "softirq_private.h"
 #include "wait_private.h"
 #include "workqueue_private.h"
+#include "workqueue_trace.h"
 
 namespace bh {
 
@@ -186,6 +187,7 @@ void push(pool &p, work &w)
 {
 	access::queued_tsc(w) = rte_rdtsc();
 	access::pool_of(w).store(&p, std::memory_order_release);
+	bh_trace_workqueue_queue_work(p.wq->name.c_str(), &w, access::func(w), p.lcore);
 	p.inbox.push(w);
 	if (!is_barrier(w))
 		count_queued(*p.wq);
@@ -340,7 +342,9 @@ void process(pool &p, work &w)
 		p.wq->started.fetch_add(1, std::memory_order_relaxed);
 		note_latency(*p.wq, rte_rdtsc() - queued_at);
 	}
+	bh_trace_workqueue_execute_start(&w, access::func(w));
 	access::call(w);
+	bh_trace_workqueue_execute_end(&w, access::func(w));
 	if (counted)
 		p.wq->run.fetch_add(1, std::memory_order_relaxed);
 	access::done(w).store((s >> detail::gen_shift) & detail::gen_mask, std::memory_order_release);
@@ -760,6 +764,13 @@ workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept
 const char *workqueue_name(const workqueue *wq) noexcept
 {
 	return wq->name.c_str();
+}
+
+void detail::workqueue_for_each(const std::function<void(const workqueue *)> &fn) noexcept
+{
+	std::lock_guard lock(registry_m);
+	for (const workqueue *wq : registry)
+		fn(wq);
 }
 
 /* ---- lifecycle hooks ---- */

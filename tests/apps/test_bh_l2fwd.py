@@ -25,9 +25,10 @@ import sys
 import tempfile
 import time
 import unittest
-import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'common'))
+import gtest_xml  # noqa: E402
 import pcaptool  # noqa: E402
 from pcaptool import ether_frame, mac  # noqa: E402
 
@@ -314,6 +315,7 @@ REFUSALS = {
                                                             r'interrupt'),
     # Four ports, one Rx port per lcore, and -l 0-1 leaves one worker.
     'rejects_too_few_lcores': Refusal(4, ['-p', '0xf', '-q', '1'], r'lcore', eal=('-l', '0-1')),
+    'rejects_bad_app_task_time': Refusal(2, [*TWO_PORTS, '--app-task', '-5'], r'app task'),
     'config_rejects_syntax_error': Refusal(2, [], r'config|\.ini', config='[l2fwd\nportmask=0x3\n'),
     'config_rejects_bad_value': Refusal(2, [], r'rx-mode|fast',
                                         config='[l2fwd]\nportmask=0x3\nqueues=2\nrx-mode=fast\n'),
@@ -363,6 +365,15 @@ class FullLoad(L2fwdTest):
         self.assertGreater(summary['mpps'], 0)
         pool = summary['mempool']
         self.assertEqual(pool['in_use_end'], pool['in_use_start'], 'mbufs in use at exit: leaked')
+
+    def test_l2fwd_app_task_keeps_running_under_full_load(self):
+        # NET_RX at full load ends each pass at its budget, so the loop comes
+        # back to the application's task: thousands of runs a second, not none.
+        app = self.run_to_end(null_ports(2), [*TWO_PORTS, '--app-task', '2000', '--duration', str(RUN_SECONDS)])
+        summary = app.summary()
+        self.assertGreater(summary['ports']['0']['rx'], 0, 'no load: port 0 received nothing')
+        runs = summary['lcores']['1']['app_task_runs']
+        self.assertGreater(runs / summary['seconds'], 1000, f'app task starved: {runs} runs\n{app.report()}')
 
 
 # ---------------------------------------------------------------- kernel traffic
@@ -489,88 +500,12 @@ class KernelTraffic(L2fwdTest):
         self.pass_traffic_and_stop(app, 'net_tap, interrupt mode')
 
 
-# ---------------------------------------------------------------- report
-
-# Characters XML 1.0 cannot hold (the app's output may carry terminal escapes).
-XML_INVALID = re.compile('[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]')
-
-
-class GtestXmlResult(unittest.TextTestResult):
-    """Also keeps each test's outcome for a gtest-style XML report. A test
-    may report more than once (a failure, then an error in its clean-up):
-    the worst outcome counts and the messages add up."""
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.cases = {}  # test method name: outcome, messages, seconds
-        self.started = 0.0
-
-    def startTest(self, test):
-        super().startTest(test)
-        self.started = time.monotonic()
-
-    def stopTest(self, test):
-        super().stopTest(test)
-        self.case(test)['time'] = time.monotonic() - self.started
-
-    def case(self, test):
-        name = getattr(test, '_testMethodName', str(test))
-        return self.cases.setdefault(name, {'outcome': 'pass', 'messages': [], 'time': 0.0})
-
-    def addFailure(self, test, err):
-        super().addFailure(test, err)
-        self.note(test, 'fail', str(err[1]) or err[0].__name__, self._exc_info_to_string(err, test))
-
-    def addError(self, test, err):
-        super().addError(test, err)
-        self.note(test, 'fail', f'{err[0].__name__}: {err[1]}', self._exc_info_to_string(err, test))
-
-    def addSkip(self, test, reason):
-        super().addSkip(test, reason)
-        self.note(test, 'skip', reason, reason)
-
-    def note(self, test, outcome, message, details):
-        c = self.case(test)
-        if c['outcome'] != 'fail':
-            c['outcome'] = outcome
-        c['messages'].append((message.splitlines()[0] if message else '', details))
-
-
-def clean(text):
-    return XML_INVALID.sub('?', text)
-
-
-def write_gtest_xml(path, cases, seconds):
-    counts = {o: sum(c['outcome'] == o for c in cases.values()) for o in ('fail', 'skip')}
-    total = {'tests': str(len(cases)), 'failures': str(counts['fail']), 'disabled': '0', 'errors': '0',
-             'time': f'{seconds:.3f}'}
-    root = ET.Element('testsuites', total, name='AllTests')
-    suite = ET.SubElement(root, 'testsuite', total, name=SUITE, skipped=str(counts['skip']))
-    for name, c in cases.items():
-        case = ET.SubElement(suite, 'testcase', name=name, status='run',
-                             result='skipped' if c['outcome'] == 'skip' else 'completed',
-                             time=f'{c["time"]:.3f}', classname=SUITE)
-        if c['outcome'] == 'pass':
-            continue
-        tag = 'failure' if c['outcome'] == 'fail' else 'skipped'
-        element = ET.SubElement(case, tag, message=clean(c['messages'][0][0]))
-        element.text = clean('\n'.join(details for _, details in c['messages']))
-    ET.indent(root)
-    ET.ElementTree(root).write(path, encoding='UTF-8', xml_declaration=True)
-
-
 def main():
     global BIN
     if len(sys.argv) < 2:
         sys.exit(f'usage: {sys.argv[0]} BH_L2FWD_BINARY [unittest options]')
     BIN = os.path.abspath(sys.argv[1])
-    started = time.monotonic()
-    runner = unittest.TextTestRunner(verbosity=2, resultclass=GtestXmlResult)
-    result = unittest.main(argv=[sys.argv[0], *sys.argv[2:]], testRunner=runner, exit=False).result
-    output = os.environ.get('GTEST_OUTPUT', '')
-    if output.startswith('xml:'):
-        write_gtest_xml(output[len('xml:'):], result.cases, time.monotonic() - started)
-    sys.exit(0 if result.wasSuccessful() else 1)
+    gtest_xml.run(SUITE, [sys.argv[0], *sys.argv[2:]])
 
 
 if __name__ == '__main__':

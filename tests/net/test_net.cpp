@@ -265,12 +265,18 @@ TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_t
 	const lcore_stats ls = lcore_get_stats(lcore());
 	EXPECT_GT(idle.backoffs, 0u) << "no back-off on an idle queue without interrupts";
 	EXPECT_GT(ls.sleeps, 100u) << "the idle lcore did not sleep between polls";
+	/* Backed off to its 1 ms ceiling, the queue is polled about once a millisecond, not idle_polls times. */
+	const uint64_t polls = net::softnet_get(lcore()).polls;
+	std::this_thread::sleep_for(300ms);
+	const uint64_t idle_polls = net::softnet_get(lcore()).polls - polls;
+	EXPECT_LT(idle_polls, 1000u) << "an idle queue in back-off is polled too often";
 	inject_all(a, frames(0, 1000));
 	auto out = collect_n(b, 1000);
 	EXPECT_EQ(out.size(), 1000u) << "traffic was not picked up after the back-off";
 	test::free_all(out);
-	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle; 1000 packets forwarded after\n",
-	       idle.backoffs, ls.sleeps);
+	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle, then %" PRIu64
+	       " polls in 300 ms; 1000 packets forwarded after\n",
+	       idle.backoffs, ls.sleeps, idle_polls);
 }
 
 TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)

@@ -27,16 +27,20 @@ namespace detail {
 struct napi_access;
 }
 
+/** A polling context: one Rx queue's (or any source's) entry on an lcore's poll list. */
 class napi {
 public:
 	/** Polls at most @p budget packets; returns how many it handled. Runs in NET_RX (softirq context). */
 	using poll_fn = int (*)(napi &n, int budget);
 
+	/** A context polled by @p fn with @p weight packets per call; @p data is for @p fn. */
 	napi(poll_fn fn, void *data, int weight = 64) noexcept : poll_(fn), data_(data), weight_(weight) {}
 	napi(const napi &) = delete;
 	napi &operator=(const napi &) = delete;
 
+	/** The data given at construction. */
 	void *data() const noexcept { return data_; }
+	/** Packets per poll call. */
 	int weight() const noexcept { return weight_; }
 
 	/**
@@ -47,6 +51,7 @@ public:
 	 * where it costs a second thread on the same CPU. Any thread.
 	 */
 	void set_driven(bool driven) noexcept { driven_.store(driven, std::memory_order_relaxed); }
+	/** Set by set_driven(). */
 	bool driven() const noexcept { return driven_.load(std::memory_order_relaxed); }
 	/** On a poll list (or about to be). */
 	bool scheduled() const noexcept;
@@ -80,12 +85,13 @@ bool napi_complete_done(napi &n, int work_done) noexcept;
 
 /** NET_RX limits; set before bh::start(). */
 struct napi_config {
-	int budget = 300;
-	uint64_t time_limit_ns = 2000000;
+	int budget = 300;                 /**< packets per NET_RX pass, over all contexts */
+	uint64_t time_limit_ns = 2000000; /**< time per NET_RX pass */
 };
 
 /** @return 0; -EINVAL for a non-positive limit. */
 int napi_set_config(const napi_config &cfg) noexcept;
+/** The NET_RX limits in force. */
 napi_config napi_get_config() noexcept;
 
 /** Per-lcore NET_RX counters, like /proc/net/softnet_stat. */
@@ -96,6 +102,7 @@ struct softnet_stat {
 	uint64_t passes = 0;       /**< NET_RX runs */
 };
 
+/** NET_RX counters of @p lcore; callable from any thread. */
 softnet_stat softnet_get(unsigned lcore) noexcept;
 
 } // namespace bh::net

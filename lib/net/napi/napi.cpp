@@ -10,6 +10,7 @@
 #include "bh_softirq.h"
 #include "intrusive_inbox.h"
 #include "napi_private.h"
+#include "napi_trace.h"
 #include "softirq_private.h"
 
 namespace bh::net {
@@ -113,6 +114,7 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		napi &n = *todo;
 		todo = access::next(n);
 		const int work = access::poll(n, n.weight());
+		bh_trace_napi_poll(id, &n, n.weight(), work);
 		l.polls.add();
 		l.processed.add(uint64_t(work));
 		budget -= work;

@@ -5,6 +5,7 @@
 #include <cinttypes>
 #include <cstring>
 #include <memory>
+#include <mutex>
 #include <vector>
 
 #include <rte_cycles.h>
@@ -21,6 +22,7 @@
 #include "bh_softirq.h"
 #include "bh_timer.h"
 #include "napi_private.h"
+#include "net_telemetry_private.h"
 
 namespace bh::net {
 
@@ -47,6 +49,7 @@ struct rxq {
 	uint16_t port, queue;
 	rx_mode mode;
 	packet_handler *handler;
+	bool handler_checks; /* handler->checks_frames(), asked once */
 	unsigned idle_polls;
 	int fd = -1;
 	std::atomic<int> state{polling};
@@ -56,7 +59,7 @@ struct rxq {
 
 	rxq(net_lcore *o, const rxq_conf &c, int (*poll)(napi &, int))
 		: n(poll, this, c.weight), owner(o), port(c.port), queue(c.queue), mode(c.mode), handler(c.handler),
-		  idle_polls(c.idle_polls)
+		  handler_checks(c.handler->checks_frames()), idle_polls(c.idle_polls)
 	{
 	}
 };
@@ -97,10 +100,18 @@ struct net_lcore : public pollfn {
 	static void on_drain(timer &, void *self);
 };
 
-net_lcore *lcores[max_lcores]; /* [I]: created by net_add_*, freed by net_exit */
+/*
+ * The slots are set by net_add_* and freed by the next net_init, under
+ * lcores_m, which the counter readers (any thread: telemetry, the stats
+ * printer) take too. The data path reads them without it: an lcore's loop
+ * starts after its slot is set, and net_init runs with the loops stopped.
+ */
+net_lcore *lcores[max_lcores];
+std::mutex lcores_m;
 
 net_lcore &lcore_state(unsigned lcore)
 {
+	std::lock_guard lock(lcores_m);
 	if (!lcores[lcore])
 		lcores[lcore] = new net_lcore(lcore);
 	return *lcores[lcore];
@@ -150,21 +161,34 @@ unsigned backlog_send(net_lcore &l, uint16_t port)
 	return t.count;
 }
 
+/*
+ * Sends @p n packets on @p port, or puts them behind a backlog to keep
+ * their order, and queues what the ring refuses; returns true if a backlog
+ * is left for NET_TX.
+ */
+bool tx_send(net_lcore &l, uint16_t port, rte_mbuf *const *pkts, uint16_t n)
+{
+	txq &t = l.tx[port];
+	uint16_t sent = 0;
+	if (!t.count) {
+		sent = rte_eth_tx_burst(port, t.queue, const_cast<rte_mbuf **>(pkts), n);
+		l.sent.add(sent);
+		l.port_tx[port].add(sent);
+	}
+	for (uint16_t i = sent; i < n; i++)
+		backlog_push(l, port, pkts[i]);
+	return t.count != 0;
+}
+
 /* Flushes the Tx buffer of @p port; returns true if a backlog is left for NET_TX. */
 bool tx_flush(net_lcore &l, uint16_t port)
 {
 	txq &t = l.tx[port];
-	uint16_t sent = 0;
-	/* Behind a backlog, new packets queue up after it to keep their order. */
-	if (t.n && !t.count) {
-		sent = rte_eth_tx_burst(port, t.queue, t.buf, t.n);
-		l.sent.add(sent);
-		l.port_tx[port].add(sent);
-	}
-	for (uint16_t i = sent; i < t.n; i++)
-		backlog_push(l, port, t.buf[i]);
+	if (!t.n)
+		return t.count != 0;
+	const uint16_t n = t.n;
 	t.n = 0;
-	return t.count != 0;
+	return tx_send(l, port, t.buf, n);
 }
 
 bool tx_flush_all(net_lcore &l)
@@ -276,7 +300,8 @@ void complete(rxq &q, int done)
 			q.empty = 0;
 			q.backoff_ns = 0;
 			q.state.store(rxq::polling, std::memory_order_relaxed);
-		} else if (++q.empty >= q.idle_polls) {
+		} else if (q.state.load(std::memory_order_relaxed) == rxq::backoff || ++q.empty >= q.idle_polls) {
+			/* Still idle after a back-off: back off longer at once, not after another idle_polls. */
 			q.empty = 0;
 			if (q.fd >= 0) {
 				q.state.store(rxq::armed, std::memory_order_relaxed);
@@ -294,21 +319,24 @@ void complete(rxq &q, int done)
 	}
 }
 
-drop_reason check_frame(const rte_mbuf *m)
+/*
+ * Folded over the burst without branches, the checks cost a few cycles per
+ * frame; the per-frame pass with its drops and compaction runs only for a
+ * burst that has a bad frame in it.
+ */
+bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
 {
-	/* One well-predicted branch for the frames that are fine. */
-	if (likely((m->nb_segs == 1) & (m->data_len >= RTE_ETHER_HDR_LEN) & (m->pkt_len <= conf.max_frame)))
-		return drop_reason::count;
-	if (m->nb_segs > 1)
-		return drop_reason::chained;
-	return m->data_len < RTE_ETHER_HDR_LEN ? drop_reason::runt : drop_reason::oversize;
+	bool bad = false;
+	for (uint16_t i = 0; i < nb; i++)
+		bad |= ctx.check(pkts[i]) != drop_reason::count;
+	return !bad;
 }
 
 int rxq_poll(napi &n, int budget)
 {
 	rxq &q = *static_cast<rxq *>(n.data());
 	net_lcore &l = *q.owner;
-	rx_context ctx(l.lcore, q.port, q.queue);
+	rx_context ctx(l.lcore, q.port, q.queue, conf.max_frame);
 	int done = 0;
 	while (done < budget) {
 		rte_mbuf *pkts[burst];
@@ -318,13 +346,16 @@ int rxq_poll(napi &n, int budget)
 			break;
 		done += nb;
 		l.port_rx[q.port].add(nb);
-		uint16_t ok = 0;
-		for (uint16_t i = 0; i < nb; i++) {
-			const drop_reason why = check_frame(pkts[i]);
-			if (why == drop_reason::count)
-				pkts[ok++] = pkts[i];
-			else
-				ctx.drop(pkts[i], why);
+		uint16_t ok = nb;
+		if (!q.handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
+			ok = 0;
+			for (uint16_t i = 0; i < nb; i++) {
+				const drop_reason why = ctx.check(pkts[i]);
+				if (why == drop_reason::count)
+					pkts[ok++] = pkts[i];
+				else
+					ctx.drop(pkts[i], why);
+			}
 		}
 		if (ok)
 			q.handler->on_burst(ctx, pkts, ok);
@@ -422,6 +453,14 @@ void rx_context::tx_burst(uint16_t port, rte_mbuf *const *pkts, uint16_t n) noex
 		return;
 	}
 	while (n) {
+		/* A whole burst with nothing buffered before it goes out as it is, not through the buffer. */
+		if (!t.n && n >= burst) {
+			if (tx_send(l, port, pkts, burst))
+				retry_later(l);
+			pkts += burst;
+			n = uint16_t(n - burst);
+			continue;
+		}
 		const uint16_t k = std::min<uint16_t>(n, uint16_t(burst - t.n));
 		memcpy(&t.buf[t.n], pkts, k * sizeof(*pkts));
 		t.n = uint16_t(t.n + k);
@@ -483,9 +522,13 @@ int net_init(const net_conf &c) noexcept
 	}
 	conf = c;
 	detail::set_rx_pass_end(rx_pass_end);
-	for (net_lcore *&l : lcores) {
-		delete l;
-		l = nullptr;
+	detail::net_telemetry_register();
+	{
+		std::lock_guard lock(lcores_m);
+		for (net_lcore *&l : lcores) {
+			delete l;
+			l = nullptr;
+		}
 	}
 	initialised = true;
 	return 0;
@@ -571,12 +614,23 @@ int net_exit() noexcept
 
 /* ---- counters ---- */
 
+namespace {
+
+bool net_lcore_exists(unsigned lcore)
+{
+	std::lock_guard lock(lcores_m);
+	return lcores[lcore] != nullptr;
+}
+
+} // namespace
+
 lcore_net_stats net_lcore_stats(unsigned lcore) noexcept
 {
 	lcore_net_stats st;
 	if (lcore >= max_lcores)
 		return st;
 	st.softnet = softnet_get(lcore);
+	std::lock_guard lock(lcores_m);
 	const net_lcore *l = lcores[lcore];
 	if (!l)
 		return st;
@@ -602,6 +656,7 @@ port_stats net_port_stats(uint16_t port) noexcept
 	port_stats st;
 	if (port >= RTE_MAX_ETHPORTS)
 		return st;
+	std::lock_guard lock(lcores_m);
 	for (const net_lcore *l : lcores) {
 		if (!l)
 			continue;
@@ -621,7 +676,7 @@ void net_dump(FILE *out) noexcept
 	fprintf(out, "%-6s %12s %10s %12s %10s %10s %12s %10s %6s\n", "lcore", "processed", "dropped", "time_squeeze",
 		"ksirqd_wk", "interrupts", "polls", "sleeps", "busy%");
 	for (unsigned id = 0; id < max_lcores; id++) {
-		if (!lcores[id])
+		if (!net_lcore_exists(id))
 			continue;
 		const lcore_net_stats st = net_lcore_stats(id);
 		const lcore_stats ls = lcore_get_stats(id);

@@ -22,14 +22,15 @@ class workqueue;
 
 namespace bh::net {
 
+/** How port_configure() sets up a port. */
 struct port_conf {
-	uint16_t rx_queues = 1;
-	uint16_t tx_queues = 1;
-	uint16_t rx_desc = 1024;
-	uint16_t tx_desc = 1024;
+	uint16_t rx_queues = 1;   /**< Rx queues */
+	uint16_t tx_queues = 1;   /**< Tx queues */
+	uint16_t rx_desc = 1024;  /**< descriptors per Rx queue */
+	uint16_t tx_desc = 1024;  /**< descriptors per Tx queue */
 	/** Ask for Rx interrupts (intr_conf.rxq): needed by interrupt and adaptive Rx modes; set at configure time. */
 	bool rx_interrupts = false;
-	bool promiscuous = true;
+	bool promiscuous = true;  /**< enable promiscuous mode at port_start() */
 };
 
 /**

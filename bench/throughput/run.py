@@ -1,0 +1,542 @@
+#!/usr/bin/env python3
+"""Throughput harness: bh-l2fwd against DPDK's own l2fwd and testpmd.
+
+Every forwarder runs on the same lcore (1, pinned to CPU 1) and the same
+virtual ports, one after the other, in rounds that alternate the order:
+
+  null      net_null pairs: the ports make and take frames themselves, so
+            this is the forwarder's own cost per packet;
+  memif     memif pairs fed by bh-pktgen on the other CPU (as fast as it
+            can), which also takes the frames back;
+  idle      no traffic (net_ring pairs, and tap ports for Rx interrupts):
+            the forwarding lcore's CPU use over a 5 s window, from /proc;
+  overload  bh-l2fwd (poll, with an application task on its lcore) fed by
+            bh-pktgen at rates from below its capacity to far past it.
+
+The rate of a forwarder is read from its own periodic statistics (each
+prints cumulative Tx counts every second): the packets sent between the
+first report after the warm-up and the last, over the time between them.
+Its CPU time over the same span comes from /proc/<pid>/task/<tid>/stat;
+cycles per packet are that CPU time at the TSC rate over the packets.
+
+Writes results.json, README.md (the tables, with the date, the machine and
+this command line), overload.dat and overload.png (gnuplot) to --out.
+"""
+
+import argparse
+import contextlib
+import datetime
+import json
+import os
+import platform
+import re
+import shutil
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+L2FWD_SRC = '/usr/share/dpdk/examples/l2fwd'
+FWD_LCORE = 1  # the forwarding lcore (and CPU) of every forwarder
+TICK = os.sysconf('SC_CLK_TCK')
+SEP = '=' * 60
+
+
+def log(*args):
+    print(*args, file=sys.stderr, flush=True)
+
+
+def die(msg):
+    sys.exit(f'bench/throughput/run.py: {msg}')
+
+
+# ----------------------------------------------------------------- building
+
+def build(build_dir):
+    """Builds the project (bh-l2fwd, bh-pktgen) and DPDK's l2fwd example out
+    of tree in @build_dir; returns the paths of the programs."""
+    if not os.path.exists(os.path.join(build_dir, 'meson-private', 'coredata.dat')):
+        subprocess.run(['meson', 'setup', build_dir, ROOT], check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(['ninja', '-C', build_dir, '--quiet', 'apps/bh-l2fwd/bh-l2fwd',
+                    'bench/throughput/bh-pktgen'], check=True)
+    l2fwd_dir = os.path.join(build_dir, 'bench', 'throughput', 'dpdk-l2fwd')
+    l2fwd = os.path.join(l2fwd_dir, 'build', 'l2fwd')
+    if not os.path.exists(l2fwd):
+        if not os.path.isdir(L2FWD_SRC):
+            die(f'{L2FWD_SRC} is missing: install the dpdk-doc package (devtools/setup.sh does)')
+        shutil.rmtree(l2fwd_dir, ignore_errors=True)
+        shutil.copytree(L2FWD_SRC, l2fwd_dir)
+        subprocess.run(['make', '-s', '-C', l2fwd_dir], check=True)
+    testpmd = shutil.which('dpdk-testpmd')
+    if not testpmd:
+        die('dpdk-testpmd is missing: install the dpdk package (devtools/setup.sh does)')
+    return {
+        'bh': os.path.join(build_dir, 'apps', 'bh-l2fwd', 'bh-l2fwd'),
+        'pktgen': os.path.join(build_dir, 'bench', 'throughput', 'bh-pktgen'),
+        'l2fwd': l2fwd,
+        'testpmd': testpmd,
+    }
+
+
+# -------------------------------------------------------------- forwarders
+
+COMMON_EAL = ['--no-huge', '--no-pci', '--log-level', 'lib.eal:warning']
+
+# The cumulative counter lines each forwarder prints every second.
+L2FWD_SENT = re.compile(r'Total packets sent:\s+(\d+)')
+APP_RUNS = re.compile(r'App task on lcore \d+: (\d+) runs')
+TESTPMD_TX = re.compile(r'TX-packets:\s+(\d+)\s+TX-errors')  # a port's block, not the forward totals
+
+
+class Forwarder:
+    """How to start one forwarder and read its counters."""
+
+    def __init__(self, name, kind, extra=()):
+        self.name, self.kind, self.extra = name, kind, list(extra)
+
+    def argv(self, progs, prefix, vdevs, nports):
+        mask = hex((1 << nports) - 1)
+        vdev_args = [a for v in vdevs for a in ('--vdev', v)]
+        if self.kind == 'bh':
+            return [progs['bh'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
+        if self.kind == 'l2fwd':
+            # l2fwd forwards on its main lcore: give it only the forwarding one.
+            return [progs['l2fwd'], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
+        return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *COMMON_EAL,
+                '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', '1',
+                '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra]
+
+    def thread(self, pid):
+        """The forwarding thread: l2fwd's main thread, the others' worker."""
+        if self.kind == 'l2fwd':
+            return pid
+        for tid in os.listdir(f'/proc/{pid}/task'):
+            with contextlib.suppress(OSError), open(f'/proc/{pid}/task/{tid}/comm') as f:
+                if f.read().strip() == f'rte-worker-{FWD_LCORE}':
+                    return int(tid)
+        return None
+
+
+FORWARDERS = {
+    'bh-l2fwd poll': Forwarder('bh-l2fwd poll', 'bh', ['--rx-mode', 'poll']),
+    'bh-l2fwd adaptive': Forwarder('bh-l2fwd adaptive', 'bh', ['--rx-mode', 'adaptive']),
+    # testpmd's io mode does not touch the frames: this is its like.
+    'bh-l2fwd poll no-mac': Forwarder('bh-l2fwd poll no-mac', 'bh', ['--rx-mode', 'poll', '--no-mac-updating']),
+    'DPDK l2fwd': Forwarder('DPDK l2fwd', 'l2fwd'),
+    'testpmd mac': Forwarder('testpmd mac', 'testpmd', ['--forward-mode=mac']),
+    'testpmd io': Forwarder('testpmd io', 'testpmd', ['--forward-mode=io']),
+}
+
+
+def cpu_ticks(pid, tid):
+    """utime + stime of thread @tid, in clock ticks (None once it is gone)."""
+    try:
+        with open(f'/proc/{pid}/task/{tid}/stat') as f:
+            fields = f.read().rsplit(')', 1)[1].split()
+        return int(fields[11]) + int(fields[12])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+class Running:
+    """A started forwarder: a reader thread records each counter report with
+    the time it arrived and the forwarding thread's CPU time then."""
+
+    def __init__(self, fwd, argv, nports, log_path):
+        self.fwd, self.nports = fwd, nports
+        self.samples = []  # (monotonic s, packets sent, cpu ticks, app task runs)
+        self.log = open(log_path, 'w')
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                                     stderr=subprocess.STDOUT, text=True)
+        self.tid = None
+        self.reader = threading.Thread(target=self.read, daemon=True)
+        self.reader.start()
+
+    def read(self):
+        pending_tx, app_runs = [], None
+        for line in self.proc.stdout:
+            self.log.write(line)
+            now = time.monotonic()
+            if self.tid is None:
+                self.tid = self.fwd.thread(self.proc.pid)
+            if m := APP_RUNS.search(line):
+                app_runs = int(m.group(1))
+                if self.samples:
+                    self.samples[-1] = (*self.samples[-1][:3], app_runs)
+                continue
+            if self.fwd.kind == 'testpmd':
+                if m := TESTPMD_TX.search(line):
+                    pending_tx.append(int(m.group(1)))
+                if len(pending_tx) < self.nports:
+                    continue
+                sent, pending_tx = sum(pending_tx), []
+            elif m := L2FWD_SENT.search(line):
+                sent = int(m.group(1))
+            else:
+                continue
+            ticks = cpu_ticks(self.proc.pid, self.tid) if self.tid else None
+            self.samples.append((now, sent, ticks, app_runs))
+
+    def stop(self, timeout=20):
+        """SIGINT, as an operator stops each of them; returns the exit code."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.reader.join(5)
+        self.log.close()
+        return self.proc.returncode
+
+    def window(self, since):
+        """Rate, CPU share and app task rate between the first report at or
+        after monotonic time @since and the last report."""
+        pts = [s for s in self.samples if s[0] >= since]
+        if len(pts) < 2:
+            return None
+        (t0, n0, c0, a0), (t1, n1, c1, a1) = pts[0], pts[-1]
+        dt = t1 - t0
+        out = {'seconds': dt, 'mpps': (n1 - n0) / dt / 1e6}
+        if c0 is not None and c1 is not None:
+            out['cpu'] = (c1 - c0) / TICK / dt
+        if a0 is not None and a1 is not None:
+            out['app_task_per_s'] = (a1 - a0) / dt
+        return out
+
+
+def remove_runtime_dir(prefix):
+    shutil.rmtree(f'/var/run/dpdk/{prefix}', ignore_errors=True)
+
+
+class Bench:
+    def __init__(self, args, progs):
+        self.args, self.progs = args, progs
+        self.tmp = tempfile.mkdtemp(prefix='bh-throughput-')
+        self.logs = os.path.join(args.out, 'logs')
+        shutil.rmtree(self.logs, ignore_errors=True)
+        os.makedirs(self.logs)
+        self.count = 0
+        self.tsc_hz = tsc_hz()
+
+    def prefix(self, what):
+        self.count += 1
+        return f'bhtp-{os.getpid()}-{what}-{self.count}'
+
+    def log_path(self, what):
+        return os.path.join(self.logs, f'{self.count:03d}-{what}.log')
+
+    def run_forwarder(self, fwd, vdevs, nports, seconds, warmup, feed=None):
+        """Runs @fwd for @warmup + @seconds on @vdevs (with @feed, a function
+        starting and returning the generator, once the forwarder is up)."""
+        # A generator is the memif server: up before the forwarder connects.
+        gen = feed() if feed else None
+        prefix = self.prefix('fwd')
+        run = Running(fwd, fwd.argv(self.progs, prefix, vdevs, nports), nports,
+                      self.log_path(fwd.name.replace(' ', '-')))
+        try:
+            # The window starts after the first report past the warm-up.
+            deadline = time.monotonic() + warmup + seconds + 30
+            while not run.samples and time.monotonic() < deadline and run.proc.poll() is None:
+                time.sleep(0.1)
+            start = time.monotonic() + warmup
+            time.sleep(warmup + seconds + 0.5)
+            # testpmd's reports come every one to two seconds: wait for a second one.
+            late = time.monotonic() + 5
+            while run.window(start) is None and time.monotonic() < late and run.proc.poll() is None:
+                time.sleep(0.1)
+            result = run.window(start)
+        finally:
+            rc = run.stop()
+            if gen:
+                gen.stop()
+            remove_runtime_dir(prefix)
+        if result is None:
+            die(f'{fwd.name}: no statistics (exit {rc}); see {run.log.name}')
+        if 'cpu' in result and result['mpps'] > 0:
+            result['cycles_per_packet'] = result['cpu'] * self.tsc_hz / (result['mpps'] * 1e6)
+        return result
+
+    def generator(self, servers, rate, what):
+        """bh-pktgen on CPU 0 as the memif servers, until stopped."""
+        prefix = self.prefix('gen')
+        json_path = os.path.join(self.tmp, f'{self.count:03d}-gen.json')
+        argv = [self.progs['pktgen'], '-l', '0', '--file-prefix', prefix,
+                *[a for v in servers for a in ('--vdev', v)],
+                '--', '--rate', str(rate), '--warmup', '0', '--duration', '86400', '--json', json_path]
+        return Generator(argv, prefix, json_path, self.log_path(what))
+
+    def memif_pair(self, tag):
+        socks = [os.path.join(self.tmp, f'{tag}-{self.count}-{i}.sock') for i in range(2)]
+        servers = [f'net_memif{i},role=server,socket={s}' for i, s in enumerate(socks)]
+        clients = [f'net_memif{i},role=client,socket={s}' for i, s in enumerate(socks)]
+        return servers, clients
+
+
+class Generator:
+    def __init__(self, argv, prefix, json_path, log_path):
+        self.prefix, self.json_path = prefix, json_path
+        self.log = open(log_path, 'w')
+        self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
+        time.sleep(0.5)  # the memif server sockets must exist before the clients start
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+        remove_runtime_dir(self.prefix)
+        with contextlib.suppress(OSError, ValueError), open(self.json_path) as f:
+            return json.load(f)
+        return None
+
+
+def tsc_hz():
+    """The TSC rate DPDK uses for cycles, from the kernel's calibration."""
+    with contextlib.suppress(OSError):
+        out = subprocess.run(['dmesg'], capture_output=True, text=True).stdout
+        if m := re.findall(r'tsc: Refined TSC clocksource calibration: ([\d.]+) MHz', out) or \
+                re.findall(r'tsc: Detected ([\d.]+) MHz', out):
+            return float(m[-1]) * 1e6
+    with open('/proc/cpuinfo') as f:
+        return float(re.search(r'cpu MHz\s*:\s*([\d.]+)', f.read()).group(1)) * 1e6
+
+
+# --------------------------------------------------------------- scenarios
+
+def summarise(runs):
+    """Median and spread (min-max) of each measure over the runs."""
+    out = {}
+    for key in ('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'):
+        vals = [r[key] for r in runs if key in r]
+        if vals:
+            out[key] = {'median': statistics.median(vals), 'min': min(vals), 'max': max(vals), 'runs': vals}
+    return out
+
+
+def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
+    """Alternates the forwarders for @rounds rounds (reversed every other
+    round, so that no one always runs first) and summarises each."""
+    results = {n: [] for n in names}
+    for r in range(rounds):
+        order = names if r % 2 == 0 else list(reversed(names))
+        for name in order:
+            vdevs, nports = vdevs_for()
+            feed = feed_for(vdevs) if feed_for else None
+            res = bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
+            log(f'  round {r + 1}: {name:18s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
+                f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt')
+            results[name].append(res)
+    return {n: summarise(v) for n, v in results.items()}
+
+
+def scenario_null(bench, a):
+    log('net_null pairs (64 B frames made and taken by the PMD)')
+    vdevs = lambda: ({'fwd': ['net_null0', 'net_null1']}, 2)
+    return throughput(bench, a.forwarders, vdevs, a.rounds, a.seconds, a.warmup)
+
+
+def scenario_memif(bench, a):
+    log('memif pairs fed by bh-pktgen on CPU 0 (as fast as it can)')
+
+    def vdevs():
+        servers, clients = bench.memif_pair('memif')
+        return {'fwd': clients, 'gen': servers}, 2
+
+    def feed_for(v):
+        return lambda: bench.generator(v['gen'], 0, 'gen')
+    return throughput(bench, a.forwarders, vdevs, a.rounds, a.seconds, a.warmup, feed_for)
+
+
+def scenario_idle(bench, a):
+    log('idle ports: CPU use of the forwarding lcore over a 5 s window')
+    rings = ['net_ring0', 'net_ring1']
+    tag = os.getpid() % 100000
+    taps = [f'net_tap{i},iface=bhtp{tag}x{i}' for i in range(2)]
+    cases = [(f'{n} on net_ring', FORWARDERS[n], rings) for n in a.forwarders]
+    cases += [(f'bh-l2fwd {mode} on net_tap', Forwarder(f'bh-l2fwd {mode}', 'bh', ['--rx-mode', mode]), taps)
+              for mode in ('interrupt', 'adaptive')]
+    out = {}
+    for label, fwd, vdevs in cases:
+        res = bench.run_forwarder(fwd, vdevs, 2, a.idle_seconds, 1.0)
+        log(f'  {label:30s} cpu {100 * res.get("cpu", float("nan")):6.2f}%')
+        out[label] = res
+    return out
+
+
+def scenario_overload(bench, a, capacity):
+    log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
+    points = []
+    rates = [round(capacity * f, 3) for f in a.load_factors]
+    fwd = Forwarder('bh-l2fwd poll + app task', 'bh', ['--rx-mode', 'poll', '--app-task', '1000'])
+    for rate in rates:
+        servers, clients = bench.memif_pair('over')
+        gens = []
+
+        def feed():
+            gens.append(bench.generator(servers, rate, 'gen-over'))
+            return gens[-1]
+        res = bench.run_forwarder(fwd, clients, 2, a.seconds, a.warmup, feed)
+        res['offered_mpps'] = rate
+        log(f'  offered {rate:6.2f} Mpps: forwarded {res["mpps"]:6.2f} Mpps, '
+            f'app task {res.get("app_task_per_s", 0) / 1e3:7.1f} k runs/s')
+        points.append(res)
+    return points
+
+
+# ----------------------------------------------------------------- reports
+
+def machine():
+    with open('/proc/cpuinfo') as f:
+        model = re.search(r'model name\s*:\s*(.*)', f.read()).group(1)
+    return f'{model}, {os.cpu_count()} CPUs, {platform.system()} {platform.release()}'
+
+
+def fmt(s, key, scale=1.0, digits=2):
+    if key not in s:
+        return 'n/a'
+    m = s[key]
+    return f'{m["median"] * scale:.{digits}f} ({m["min"] * scale:.{digits}f}-{m["max"] * scale:.{digits}f})'
+
+
+def table(results, ref_names=('DPDK l2fwd', 'testpmd io')):
+    refs = {r: results[r]['mpps']['median'] for r in ref_names if r in results and 'mpps' in results[r]}
+    head = '| forwarder | Mpps per lcore, median (min-max) | cycles/packet | ' + \
+        ' | '.join(f'x {r}' for r in refs) + ' |'
+    rows = [head, '|' + '---|' * (3 + len(refs))]
+    for name, s in results.items():
+        ratios = ' | '.join(f'{s["mpps"]["median"] / v:.2f}' for v in refs.values())
+        rows.append(f'| {name} | {fmt(s, "mpps")} | {fmt(s, "cycles_per_packet", digits=0)} | {ratios} |')
+    return '\n'.join(rows)
+
+
+def plot(points, out):
+    dat = os.path.join(out, 'overload.dat')
+    with open(dat, 'w') as f:
+        f.write('# offered_mpps forwarded_mpps app_task_kruns_per_s\n')
+        for p in points:
+            f.write(f'{p["offered_mpps"]:.3f} {p["mpps"]:.3f} {p.get("app_task_per_s", 0) / 1e3:.1f}\n')
+    if not shutil.which('gnuplot'):
+        log('gnuplot is missing (install gnuplot-nox): overload.png not drawn')
+        return
+    script = f'''
+set terminal pngcairo size 900,540 font ",11"
+set output "{os.path.join(out, 'overload.png')}"
+set title "bh-l2fwd under overload (memif, one forwarding lcore, 1 us app task per loop)"
+set xlabel "offered load (Mpps)"
+set ylabel "forwarded (Mpps)"
+set y2label "app task runs (thousands/s)"
+set ytics nomirror
+set y2tics
+set yrange [0:*]
+set y2range [0:*]
+set key bottom right
+set grid
+plot "{dat}" using 1:2 with linespoints lw 2 pt 7 title "forwarded", \\
+     "{dat}" using 1:3 axes x1y2 with linespoints lw 2 pt 5 title "app task runs/s", \\
+     "{dat}" using 1:1 with lines dt 2 lc rgb "gray" title "offered"
+'''
+    subprocess.run(['gnuplot'], input=script, text=True, check=True)
+
+
+def write_report(res, out, argv, started):
+    cmd = ' '.join(['python3', 'bench/throughput/run.py', *argv])
+    lines = [
+        '# Throughput: bh-l2fwd, DPDK l2fwd and testpmd side by side', '',
+        f'Measured {started:%Y-%m-%d %H:%M} UTC on {machine()}, by', '', f'    {cmd}', '',
+        f'(generated by bench/throughput/run.py; TSC {res["tsc_hz"] / 1e6:.0f} MHz). One forwarding lcore '
+        f'(lcore {FWD_LCORE}, CPU {FWD_LCORE}) for every forwarder, 64-byte frames, two ports, MAC updating '
+        'where the forwarder has it (bh-l2fwd, l2fwd, testpmd mac). Each figure is the median of '
+        f'{res["args"]["rounds"]} runs (min-max beside it), the runs alternating between forwarders.', '']
+    if 'null' in res:
+        lines += ['## net_null pairs: the cost per packet', '', table(res['null']), '']
+    if 'memif' in res:
+        lines += ['## memif pairs fed by bh-pktgen on the other CPU', '', table(res['memif']), '']
+    if 'idle' in res:
+        lines += ['## Idle: CPU use of the forwarding lcore (5 s window, /proc)', '',
+                  '| forwarder | CPU |', '|---|---|']
+        lines += [f'| {n} | {100 * r.get("cpu", float("nan")):.2f}% |' for n, r in res['idle'].items()]
+        lines.append('')
+    if 'overload' in res:
+        lines += ['## Overload', '', '![overload](overload.png)', '',
+                  '| offered Mpps | forwarded Mpps | app task runs/s |', '|---|---|---|']
+        lines += [f'| {p["offered_mpps"]:.2f} | {p["mpps"]:.2f} | {p.get("app_task_per_s", 0):.0f} |'
+                  for p in res['overload']]
+        lines.append('')
+    with open(os.path.join(out, 'README.md'), 'w') as f:
+        f.write('\n'.join(lines))
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument('--build', default=os.path.join(ROOT, 'build'), help='meson build directory (default build/)')
+    p.add_argument('--out', default=None, help='where to write the results (default BUILD/throughput)')
+    p.add_argument('--scenarios', default='null,memif,idle,overload')
+    p.add_argument('--forwarders', default=','.join(FORWARDERS), help='comma-separated, of: ' + ', '.join(FORWARDERS))
+    p.add_argument('--rounds', type=int, default=5, help='runs of each forwarder per scenario')
+    p.add_argument('--seconds', type=float, default=3, help='measured window per run')
+    p.add_argument('--warmup', type=float, default=1, help='seconds before the window')
+    p.add_argument('--idle-seconds', type=float, default=5)
+    p.add_argument('--load-factors', default='0.25,0.5,0.75,0.9,1.1,1.5,2,4,8',
+                   help='offered loads of the overload curve, as multiples of the memif capacity')
+    a = p.parse_args()
+    if os.geteuid() != 0:
+        die('run as root (DPDK and tap ports need it)')
+    a.forwarders = [f.strip() for f in a.forwarders.split(',') if f.strip()]
+    for f in a.forwarders:
+        if f not in FORWARDERS:
+            die(f'unknown forwarder {f!r}; known: {", ".join(FORWARDERS)}')
+    scenarios = [s.strip() for s in a.scenarios.split(',') if s.strip()]
+    for s in scenarios:
+        if s not in ('null', 'memif', 'idle', 'overload'):
+            die(f'unknown scenario {s!r}; known: null, memif, idle, overload')
+    try:
+        a.load_factors = [float(x) for x in a.load_factors.split(',')]
+    except ValueError:
+        die(f'--load-factors: not a list of numbers: {a.load_factors!r}')
+    if a.rounds < 1 or a.seconds <= 0 or a.warmup < 0:
+        die('--rounds must be >= 1, --seconds > 0, --warmup >= 0')
+    out = a.out = a.out or os.path.join(a.build, 'throughput')
+    os.makedirs(out, exist_ok=True)
+
+    started = datetime.datetime.utcnow()
+    bench = Bench(a, build(a.build))
+    res = {'date': f'{started:%Y-%m-%d %H:%M}', 'machine': machine(), 'tsc_hz': bench.tsc_hz,
+           'args': {k: v for k, v in vars(a).items()}}
+    try:
+        if 'null' in scenarios:
+            res['null'] = scenario_null(bench, a)
+        if 'memif' in scenarios:
+            res['memif'] = scenario_memif(bench, a)
+        if 'idle' in scenarios:
+            res['idle'] = scenario_idle(bench, a)
+        if 'overload' in scenarios:
+            memif_poll = res.get('memif', {}).get('bh-l2fwd poll', {}).get('mpps', {}).get('median')
+            if not memif_poll:
+                memif_poll = scenario_memif(bench, argparse.Namespace(
+                    **{**vars(a), 'forwarders': ['bh-l2fwd poll'], 'rounds': 1}))['bh-l2fwd poll']['mpps']['median']
+            res['overload'] = scenario_overload(bench, a, memif_poll)
+            plot(res['overload'], out)
+    finally:
+        shutil.rmtree(bench.tmp, ignore_errors=True)
+    with open(os.path.join(out, 'results.json'), 'w') as f:
+        json.dump(res, f, indent=1)
+    write_report(res, out, sys.argv[1:], started)
+    with open(os.path.join(out, 'README.md')) as f:
+        print(f.read())
+    log(f'results in {out}/ (README.md, results.json{", overload.png" if "overload" in res else ""})')
+
+
+if __name__ == '__main__':
+    main()
