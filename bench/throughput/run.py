@@ -42,6 +42,12 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 L2FWD_SRC = '/usr/share/dpdk/examples/l2fwd'
 FWD_LCORE = 1  # the forwarding lcore (and CPU) of every forwarder
+GEN_MEMORY_MB = 256  # bh-pktgen's hugepage memory
+HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
+# Cache-line round trips above this mean the host placed the two vCPUs far
+# apart (no shared cache) for at least part of a run: ~90 ns here when near,
+# ~330 ns when far. Runs through memif are classed by it.
+NEAR_RTT_NS = 150
 TICK = os.sysconf('SC_CLK_TCK')
 SEP = '=' * 60
 
@@ -89,6 +95,9 @@ COMMON_EAL = ['--no-huge', '--no-pci', '--log-level', 'lib.eal:warning']
 # The cumulative counter lines each forwarder prints every second.
 L2FWD_SENT = re.compile(r'Total packets sent:\s+(\d+)')
 APP_RUNS = re.compile(r'App task on lcore \d+: (\d+) runs')
+# A line each prints once its ports are started: a memif server then takes connections.
+READY = {'bh': re.compile(r'bh-l2fwd: lcore \d+: Rx port'), 'l2fwd': re.compile(r'Checking link status'),
+         'testpmd': re.compile(r'Checking link statuses')}
 TESTPMD_TX = re.compile(r'TX-packets:\s+(\d+)\s+TX-errors')  # a port's block, not the forward totals
 
 
@@ -155,6 +164,7 @@ class Running:
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
         self.tid = None
+        self.ready = threading.Event()
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
 
@@ -163,6 +173,8 @@ class Running:
         for line in self.proc.stdout:
             self.log.write(line)
             now = time.monotonic()
+            if READY[self.fwd.kind].search(line):
+                self.ready.set()
             if self.tid is None:
                 self.tid = self.fwd.thread(self.proc.pid)
             if m := APP_RUNS.search(line):
@@ -236,12 +248,17 @@ class Bench:
     def run_forwarder(self, fwd, vdevs, nports, seconds, warmup, feed=None):
         """Runs @fwd for @warmup + @seconds on @vdevs (with @feed, a function
         starting and returning the generator, once the forwarder is up)."""
-        # A generator is the memif server: up before the forwarder connects.
-        gen = feed() if feed else None
+        rtt_before = self.probe_rtt() if feed else None
         prefix = self.prefix('fwd')
         run = Running(fwd, fwd.argv(self.progs, prefix, vdevs, nports), nports,
                       self.log_path(fwd.name.replace(' ', '-')))
+        gen = None
         try:
+            # The forwarder is the memif server: the generator connects once its ports are started.
+            if feed:
+                if not run.ready.wait(30):
+                    die(f'{fwd.name}: ports not started in 30 s; see {run.log.name}')
+                gen = feed()
             # The window starts after the first report past the warm-up.
             deadline = time.monotonic() + warmup + seconds + 30
             while not run.samples and time.monotonic() < deadline and run.proc.poll() is None:
@@ -254,29 +271,45 @@ class Bench:
                 time.sleep(0.1)
             result = run.window(start)
         finally:
+            # The generator first: a zero-copy memif client whose server goes away may crash.
+            gen_result = gen.stop() if gen else None
             rc = run.stop()
-            if gen:
-                gen.stop()
             remove_runtime_dir(prefix)
         if result is None:
             die(f'{fwd.name}: no statistics (exit {rc}); see {run.log.name}')
+        if gen_result:
+            result['generator'] = gen_result
+        if feed:
+            result['rtt_ns'] = [rtt_before, self.probe_rtt()]
         if 'cpu' in result and result['mpps'] > 0:
             result['cycles_per_packet'] = result['cpu'] * self.tsc_hz / (result['mpps'] * 1e6)
         return result
 
-    def generator(self, servers, rate, what):
-        """bh-pktgen on CPU 0 as the memif servers, until stopped."""
+    def generator(self, clients, rate, what):
+        """bh-pktgen on CPU 0, the memif clients, until stopped. It is a
+        zero-copy client (its mbufs are the shared buffers), so it copies
+        nothing and the forwarder, which copies in and out, is the one at its
+        limit; zero-copy needs its memory in hugepage files."""
         prefix = self.prefix('gen')
         json_path = os.path.join(self.tmp, f'{self.count:03d}-gen.json')
-        argv = [self.progs['pktgen'], '-l', '0', '--file-prefix', prefix,
-                *[a for v in servers for a in ('--vdev', v)],
+        argv = [self.progs['pktgen'], '-l', '0', '--file-prefix', prefix, '--socket-mem', str(GEN_MEMORY_MB),
+                '--single-file-segments', *[a for v in clients for a in ('--vdev', v)],
                 '--', '--rate', str(rate), '--warmup', '0', '--duration', '86400', '--json', json_path]
         return Generator(argv, prefix, json_path, self.log_path(what))
+
+    def probe_rtt(self):
+        """The cache-line round trip between the two CPUs now, in ns."""
+        prefix = self.prefix('rtt')
+        r = subprocess.run([self.progs['pktgen'], '-l', '0', '--file-prefix', prefix, '--', '--probe-rtt'],
+                           capture_output=True, text=True, timeout=60)
+        remove_runtime_dir(prefix)
+        m = re.search(r'"rtt_ns": ([\d.]+)', r.stdout)
+        return float(m.group(1)) if m else None
 
     def memif_pair(self, tag):
         socks = [os.path.join(self.tmp, f'{tag}-{self.count}-{i}.sock') for i in range(2)]
         servers = [f'net_memif{i},role=server,socket={s}' for i, s in enumerate(socks)]
-        clients = [f'net_memif{i},role=client,socket={s}' for i, s in enumerate(socks)]
+        clients = [f'net_memif{i},role=client,socket={s},zero-copy=yes' for i, s in enumerate(socks)]
         return servers, clients
 
 
@@ -285,7 +318,6 @@ class Generator:
         self.prefix, self.json_path = prefix, json_path
         self.log = open(log_path, 'w')
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=self.log, stderr=subprocess.STDOUT)
-        time.sleep(0.5)  # the memif server sockets must exist before the clients start
 
     def stop(self):
         if self.proc.poll() is None:
@@ -302,6 +334,29 @@ class Generator:
         return None
 
 
+@contextlib.contextmanager
+def hugepages(mb):
+    """At least @mb of free 2 MB hugepages and a hugetlbfs mount while in
+    the block; the page count is put back after."""
+    with open(HUGEPAGES) as f:
+        before = int(f.read())
+    with open('/proc/meminfo') as f:
+        free = int(re.search(r'HugePages_Free:\s+(\d+)', f.read()).group(1))
+    need = max(0, mb // 2 - free)
+    if need:
+        with open(HUGEPAGES, 'w') as f:
+            f.write(str(before + need))
+    if not any(line.split()[2] == 'hugetlbfs' for line in open('/proc/mounts')):
+        os.makedirs('/dev/hugepages', exist_ok=True)
+        subprocess.run(['mount', '-t', 'hugetlbfs', 'nodev', '/dev/hugepages'], check=True)
+    try:
+        yield
+    finally:
+        if need:
+            with open(HUGEPAGES, 'w') as f:
+                f.write(str(before))
+
+
 def tsc_hz():
     """The TSC rate DPDK uses for cycles, from the kernel's calibration."""
     with contextlib.suppress(OSError):
@@ -315,9 +370,18 @@ def tsc_hz():
 
 # --------------------------------------------------------------- scenarios
 
+def near(run):
+    rtt = [x for x in run.get('rtt_ns', []) if x]
+    return all(x <= NEAR_RTT_NS for x in rtt)
+
+
 def summarise(runs):
-    """Median and spread (min-max) of each measure over the runs."""
-    out = {}
+    """Median and spread (min-max) of each measure over the runs with the
+    two CPUs placed near each other throughout (all of them if none was);
+    the others are counted in far_runs."""
+    kept = [r for r in runs if near(r)] or runs
+    runs, far = kept, len(runs) - len(kept)
+    out = {'far_runs': far} if far else {}
     for key in ('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'):
         vals = [r[key] for r in runs if key in r]
         if vals:
@@ -335,8 +399,9 @@ def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
             vdevs, nports = vdevs_for()
             feed = feed_for(vdevs) if feed_for else None
             res = bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
-            log(f'  round {r + 1}: {name:18s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
-                f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt')
+            rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
+            log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
+                f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + (f'  rtt {rtt} ns' if rtt else ''))
             results[name].append(res)
     return {n: summarise(v) for n, v in results.items()}
 
@@ -352,7 +417,7 @@ def scenario_memif(bench, a):
 
     def vdevs():
         servers, clients = bench.memif_pair('memif')
-        return {'fwd': clients, 'gen': servers}, 2
+        return {'fwd': servers, 'gen': clients}, 2
 
     def feed_for(v):
         return lambda: bench.generator(v['gen'], 0, 'gen')
@@ -376,22 +441,36 @@ def scenario_idle(bench, a):
 
 
 def scenario_overload(bench, a, capacity):
+    """bh-l2fwd with an application task, at offered loads set as multiples
+    of @capacity (bh-l2fwd's memif rate), each run @a.rounds times in
+    alternating order; per point the medians of the runs that stayed near."""
     log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
-    points = []
     rates = [round(capacity * f, 3) for f in a.load_factors]
     fwd = Forwarder('bh-l2fwd poll + app task', 'bh', ['--rx-mode', 'poll', '--app-task', '1000'])
+    runs = {rate: [] for rate in rates}
+    for r in range(a.rounds):
+        for rate in (rates if r % 2 == 0 else list(reversed(rates))):
+            servers, clients = bench.memif_pair('over')
+            res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
+                                      lambda: bench.generator(clients, rate, 'gen-over'))
+            gen = res.get('generator') or {}
+            # What the generator managed: below the set rate when it is itself at its limit.
+            res['offered_mpps'] = gen.get('offered_mpps', float('nan'))
+            res['delivered_mpps'] = gen.get('sent_mpps', float('nan'))
+            rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
+            log(f'  round {r + 1}: rate {rate:6.2f}: offered {res["offered_mpps"]:6.2f}, taken by the Rx rings '
+                f'{res["delivered_mpps"]:6.2f}, forwarded {res["mpps"]:6.2f} Mpps, '
+                f'app task {res.get("app_task_per_s", 0) / 1e3:6.1f} k runs/s  rtt {rtt} ns')
+            runs[rate].append(res)
+    points = []
     for rate in rates:
-        servers, clients = bench.memif_pair('over')
-        gens = []
-
-        def feed():
-            gens.append(bench.generator(servers, rate, 'gen-over'))
-            return gens[-1]
-        res = bench.run_forwarder(fwd, clients, 2, a.seconds, a.warmup, feed)
-        res['offered_mpps'] = rate
-        log(f'  offered {rate:6.2f} Mpps: forwarded {res["mpps"]:6.2f} Mpps, '
-            f'app task {res.get("app_task_per_s", 0) / 1e3:7.1f} k runs/s')
-        points.append(res)
+        kept = [x for x in runs[rate] if near(x)] or runs[rate]
+        point = {'rate_mpps': rate, 'runs': runs[rate], 'far_runs': len(runs[rate]) - len(kept)}
+        for key in ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s'):
+            vals = [x[key] for x in kept if key in x]
+            point[key] = statistics.median(vals) if vals else float('nan')
+            point[key + '_range'] = (min(vals), max(vals)) if vals else (float('nan'),) * 2
+        points.append(point)
     return points
 
 
@@ -412,12 +491,13 @@ def fmt(s, key, scale=1.0, digits=2):
 
 def table(results, ref_names=('DPDK l2fwd', 'testpmd io')):
     refs = {r: results[r]['mpps']['median'] for r in ref_names if r in results and 'mpps' in results[r]}
-    head = '| forwarder | Mpps per lcore, median (min-max) | cycles/packet | ' + \
+    head = '| forwarder | runs | Mpps per lcore, median (min-max) | cycles/packet | ' + \
         ' | '.join(f'x {r}' for r in refs) + ' |'
-    rows = [head, '|' + '---|' * (3 + len(refs))]
+    rows = [head, '|' + '---|' * (4 + len(refs))]
     for name, s in results.items():
-        ratios = ' | '.join(f'{s["mpps"]["median"] / v:.2f}' for v in refs.values())
-        rows.append(f'| {name} | {fmt(s, "mpps")} | {fmt(s, "cycles_per_packet", digits=0)} | {ratios} |')
+        ratios = ' | '.join(f'{s["mpps"]["median"] / v:.2f}' if v else 'n/a' for v in refs.values())
+        runs = f'{len(s["mpps"]["runs"])}' + (f' (+{s["far_runs"]} far)' if s.get('far_runs') else '')
+        rows.append(f'| {name} | {runs} | {fmt(s, "mpps")} | {fmt(s, "cycles_per_packet", digits=0)} | {ratios} |')
     return '\n'.join(rows)
 
 
@@ -425,8 +505,12 @@ def plot(points, out):
     dat = os.path.join(out, 'overload.dat')
     with open(dat, 'w') as f:
         f.write('# offered_mpps forwarded_mpps app_task_kruns_per_s\n')
+        f.write('# (medians; then forwarded min max, app task min max)\n')
         for p in points:
-            f.write(f'{p["offered_mpps"]:.3f} {p["mpps"]:.3f} {p.get("app_task_per_s", 0) / 1e3:.1f}\n')
+            lo, hi = p['mpps_range']
+            alo, ahi = p['app_task_per_s_range']
+            f.write(f'{p["offered_mpps"]:.3f} {p["mpps"]:.3f} {p["app_task_per_s"] / 1e3:.1f} '
+                    f'{lo:.3f} {hi:.3f} {alo / 1e3:.1f} {ahi / 1e3:.1f}\n')
     if not shutil.which('gnuplot'):
         log('gnuplot is missing (install gnuplot-nox): overload.png not drawn')
         return
@@ -443,8 +527,8 @@ set yrange [0:*]
 set y2range [0:*]
 set key bottom right
 set grid
-plot "{dat}" using 1:2 with linespoints lw 2 pt 7 title "forwarded", \\
-     "{dat}" using 1:3 axes x1y2 with linespoints lw 2 pt 5 title "app task runs/s", \\
+plot "{dat}" using 1:2:4:5 with yerrorlines lw 2 pt 7 title "forwarded (median, min-max)", \\
+     "{dat}" using 1:3:6:7 axes x1y2 with yerrorlines lw 2 pt 5 title "app task runs/s", \\
      "{dat}" using 1:1 with lines dt 2 lc rgb "gray" title "offered"
 '''
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
@@ -462,7 +546,13 @@ def write_report(res, out, argv, started):
     if 'null' in res:
         lines += ['## net_null pairs: the cost per packet', '', table(res['null']), '']
     if 'memif' in res:
-        lines += ['## memif pairs fed by bh-pktgen on the other CPU', '', table(res['memif']), '']
+        lines += ['## memif pairs fed by bh-pktgen on the other CPU', '',
+                  'The forwarders are the memif servers and copy each frame in and out; bh-pktgen is a '
+                  'zero-copy client (its memory in hugepages) offering as much as the rings take, so the '
+                  'forwarder is the one at its limit. Every frame crosses between the two CPUs, so a run '
+                  'counts only if the cache-line round trip between them, probed before and after, stayed '
+                  f'under {NEAR_RTT_NS} ns (the host had not moved the vCPUs apart); "far" runs are counted '
+                  'but left out of the medians.', '', table(res['memif']), '']
     if 'idle' in res:
         lines += ['## Idle: CPU use of the forwarding lcore (5 s window, /proc)', '',
                   '| forwarder | CPU |', '|---|---|']
@@ -470,8 +560,10 @@ def write_report(res, out, argv, started):
         lines.append('')
     if 'overload' in res:
         lines += ['## Overload', '', '![overload](overload.png)', '',
-                  '| offered Mpps | forwarded Mpps | app task runs/s |', '|---|---|---|']
-        lines += [f'| {p["offered_mpps"]:.2f} | {p["mpps"]:.2f} | {p.get("app_task_per_s", 0):.0f} |'
+                  '| offered Mpps | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | app task runs/s |',
+                  '|---|---|---|---|']
+        lines += [f'| {p["offered_mpps"]:.2f} | {p["delivered_mpps"]:.2f} | {p["mpps"]:.2f} '
+                  f'({p["mpps_range"][0]:.2f}-{p["mpps_range"][1]:.2f}) | {p["app_task_per_s"]:.0f} |'
                   for p in res['overload']]
         lines.append('')
     with open(os.path.join(out, 'README.md'), 'w') as f:
@@ -514,20 +606,10 @@ def main():
     bench = Bench(a, build(a.build))
     res = {'date': f'{started:%Y-%m-%d %H:%M}', 'machine': machine(), 'tsc_hz': bench.tsc_hz,
            'args': {k: v for k, v in vars(a).items()}}
+    generator = 'memif' in scenarios or 'overload' in scenarios
     try:
-        if 'null' in scenarios:
-            res['null'] = scenario_null(bench, a)
-        if 'memif' in scenarios:
-            res['memif'] = scenario_memif(bench, a)
-        if 'idle' in scenarios:
-            res['idle'] = scenario_idle(bench, a)
-        if 'overload' in scenarios:
-            memif_poll = res.get('memif', {}).get('bh-l2fwd poll', {}).get('mpps', {}).get('median')
-            if not memif_poll:
-                memif_poll = scenario_memif(bench, argparse.Namespace(
-                    **{**vars(a), 'forwarders': ['bh-l2fwd poll'], 'rounds': 1}))['bh-l2fwd poll']['mpps']['median']
-            res['overload'] = scenario_overload(bench, a, memif_poll)
-            plot(res['overload'], out)
+        with hugepages(GEN_MEMORY_MB) if generator else contextlib.nullcontext():
+            run_scenarios(bench, a, scenarios, res, out)
     finally:
         shutil.rmtree(bench.tmp, ignore_errors=True)
     with open(os.path.join(out, 'results.json'), 'w') as f:
@@ -536,6 +618,22 @@ def main():
     with open(os.path.join(out, 'README.md')) as f:
         print(f.read())
     log(f'results in {out}/ (README.md, results.json{", overload.png" if "overload" in res else ""})')
+
+
+def run_scenarios(bench, a, scenarios, res, out):
+    if 'null' in scenarios:
+        res['null'] = scenario_null(bench, a)
+    if 'memif' in scenarios:
+        res['memif'] = scenario_memif(bench, a)
+    if 'idle' in scenarios:
+        res['idle'] = scenario_idle(bench, a)
+    if 'overload' in scenarios:
+        capacity = res.get('memif', {}).get('bh-l2fwd poll', {}).get('mpps', {}).get('median')
+        if not capacity:
+            capacity = scenario_memif(bench, argparse.Namespace(
+                **{**vars(a), 'forwarders': ['bh-l2fwd poll'], 'rounds': 1}))['bh-l2fwd poll']['mpps']['median']
+        res['overload'] = scenario_overload(bench, a, capacity)
+        plot(res['overload'], out)
 
 
 if __name__ == '__main__':
