@@ -506,7 +506,7 @@ def plot(points, out):
     with open(dat, 'w') as f:
         f.write('# offered_mpps forwarded_mpps app_task_kruns_per_s\n')
         f.write('# (medians; then forwarded min max, app task min max)\n')
-        for p in points:
+        for p in sorted(points, key=lambda p: p['offered_mpps']):
             lo, hi = p['mpps_range']
             alo, ahi = p['app_task_per_s_range']
             f.write(f'{p["offered_mpps"]:.3f} {p["mpps"]:.3f} {p["app_task_per_s"] / 1e3:.1f} '
