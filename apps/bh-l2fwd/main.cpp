@@ -37,7 +37,8 @@ std::atomic<bool> quit{false};
 /* What l2fwd's l2fwd_simple_forward does, as a packet handler. */
 class forwarder : public bh::net::packet_handler {
 public:
-	forwarder(const uint16_t *pair, bool mac_updating) : pair_(pair), mac_updating_(mac_updating)
+	forwarder(const uint16_t *pair, bool mac_updating, bool frame_checks)
+		: pair_(pair), mac_updating_(mac_updating), frame_checks_(frame_checks)
 	{
 		for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
 			if (rte_eth_dev_is_valid_port(p))
@@ -66,12 +67,16 @@ public:
 		}
 		ctx.tx_burst(out, pkts, n);
 	}
-	/* With MAC updating every frame is read anyway: checking it in that loop is cheaper. */
-	bool checks_frames() const noexcept override { return mac_updating_; }
+	/*
+	 * With MAC updating every frame is read anyway: checking it in that
+	 * loop is cheaper. Without, nothing here reads a frame, so
+	 * --no-frame-checks may skip the framework's pass.
+	 */
+	bool checks_frames() const noexcept override { return mac_updating_ || !frame_checks_; }
 
 private:
 	const uint16_t *pair_;
-	bool mac_updating_;
+	bool mac_updating_, frame_checks_;
 	rte_ether_addr macs_[RTE_MAX_ETHPORTS];
 };
 
@@ -238,7 +243,7 @@ int main(int argc, char **argv)
 	if (const int rc = bh::net::net_init())
 		return fatal("net_init", rc);
 
-	static forwarder fwd(pair, o.mac_updating);
+	static forwarder fwd(pair, o.mac_updating, o.frame_checks);
 	unsigned lcore = rte_get_next_lcore(-1, 1, 0), on_lcore = 0;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (!(o.portmask >> p & 1))

@@ -117,6 +117,8 @@ int apply(options &o, const char *key, const char *value)
 		return parse_mode(value, o.mode);
 	if (!strcmp(key, "duration"))
 		return parse_duration(value, o.duration_s);
+	if (!strcmp(key, "frame-checks"))
+		return parse_bool(value, o.frame_checks, "frame-checks");
 	if (!strcmp(key, "app-task"))
 		return parse_uint(value, o.app_task_ns, "app task time (ns)", 0, 1000000);
 	if (!strcmp(key, "json")) {
@@ -155,6 +157,7 @@ const option long_options[] = {
 	{"duration", required_argument, nullptr, 'd'},
 	{"json", required_argument, nullptr, 'j'},
 	{"app-task", required_argument, nullptr, 'a'},
+	{"no-frame-checks", no_argument, nullptr, 'F'},
 	{"help", no_argument, nullptr, 'h'},
 	{nullptr, 0, nullptr, 0},
 };
@@ -162,7 +165,7 @@ const option long_options[] = {
 const char usage[] =
 	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
 	"       [--portmap \"(0,1)(2,3)\"] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
-	"       [--duration SECONDS] [--json FILE|-] [--app-task NS]\n";
+	"       [--duration SECONDS] [--json FILE|-] [--app-task NS] [--no-frame-checks]\n";
 
 } // namespace
 
@@ -188,6 +191,7 @@ int parse(int argc, char **argv, options &o)
 		case 'd': rc = apply(o, "duration", optarg); break;
 		case 'j': o.json = optarg; break;
 		case 'a': rc = apply(o, "app-task", optarg); break;
+		case 'F': o.frame_checks = false; break;
 		case 'c': break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default:
@@ -200,6 +204,8 @@ int parse(int argc, char **argv, options &o)
 		return fail("unexpected argument '%s'", argv[optind]);
 	if (!o.portmask)
 		return fail("%s", "no port mask: -p PORTMASK is required");
+	if (!o.frame_checks && o.mac_updating)
+		return fail("%s", "--no-frame-checks needs --no-mac-updating: MAC updating reads every frame");
 	return 0;
 }
 

@@ -18,6 +18,7 @@ struct options {
 	unsigned queues = 1;     /* Rx ports per worker lcore (-q) */
 	unsigned period_s = 10;  /* -T, 0 = off */
 	bool mac_updating = true;
+	bool frame_checks = true; /* false: frames go out unchecked (needs !mac_updating: nothing reads them) */
 	std::vector<std::pair<uint16_t, uint16_t>> portmap;
 	bh::net::rx_mode mode = bh::net::rx_mode::poll;
 	double duration_s = 0;   /* 0: until a signal */

@@ -137,6 +137,9 @@ FORWARDERS = {
     'bh-l2fwd adaptive': Forwarder('bh-l2fwd adaptive', 'bh', ['--rx-mode', 'adaptive']),
     # testpmd's io mode does not touch the frames: this is its like.
     'bh-l2fwd poll no-mac': Forwarder('bh-l2fwd poll no-mac', 'bh', ['--rx-mode', 'poll', '--no-mac-updating']),
+    # ... and like it does not read the mbufs either: what the bottom halves themselves cost.
+    'bh-l2fwd poll no-mac no-checks': Forwarder('bh-l2fwd poll no-mac no-checks', 'bh',
+                                                ['--rx-mode', 'poll', '--no-mac-updating', '--no-frame-checks']),
     'DPDK l2fwd': Forwarder('DPDK l2fwd', 'l2fwd'),
     'testpmd mac': Forwarder('testpmd mac', 'testpmd', ['--forward-mode=mac']),
     'testpmd io': Forwarder('testpmd io', 'testpmd', ['--forward-mode=io']),

@@ -258,6 +258,16 @@ class PcapForwarding(PcapTest):
         self.assertEqual(summary['drops']['oversize'], len(oversize), 'drops.oversize')
         self.assert_no_drops(summary, but=('runt', 'oversize'))
 
+    def test_l2fwd_no_frame_checks_forwards_every_frame_as_is(self):
+        # Without MAC updating nothing reads the frames, and --no-frame-checks
+        # skips the checks: runts and oversize frames go out unchanged.
+        good = traffic(0, 20)
+        odd = [b'\x02', UNICAST + input_src(0) + b'\x88', ether_frame(UNICAST, input_src(0), 2000, b'big;')]
+        mixed = good[:5] + odd[:1] + good[5:12] + odd[1:] + good[12:]
+        out, summary = self.forward([mixed, []], [*TWO_PORTS, '--no-mac-updating', '--no-frame-checks'])
+        self.assert_frames(out[1], mixed, 'port 0 -> port 1')
+        self.assert_no_drops(summary)
+
 
 # ---------------------------------------------------------------- config file
 
@@ -315,6 +325,7 @@ REFUSALS = {
                                                             r'interrupt'),
     # Four ports, one Rx port per lcore, and -l 0-1 leaves one worker.
     'rejects_too_few_lcores': Refusal(4, ['-p', '0xf', '-q', '1'], r'lcore', eal=('-l', '0-1')),
+    'rejects_no_frame_checks_with_mac_updating': Refusal(2, [*TWO_PORTS, '--no-frame-checks'], r'frame-checks'),
     'rejects_bad_app_task_time': Refusal(2, [*TWO_PORTS, '--app-task', '-5'], r'app task'),
     'config_rejects_syntax_error': Refusal(2, [], r'config|\.ini', config='[l2fwd\nportmask=0x3\n'),
     'config_rejects_bad_value': Refusal(2, [], r'rx-mode|fast',

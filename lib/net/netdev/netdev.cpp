@@ -332,54 +332,36 @@ bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
 	return !bad;
 }
 
-/* Checks a received burst (unless its handler does) and hands it on. */
-void deliver(rxq &q, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
-{
-	uint16_t ok = nb;
-	if (!q.handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
-		ok = 0;
-		for (uint16_t i = 0; i < nb; i++) {
-			const drop_reason why = ctx.check(pkts[i]);
-			if (why == drop_reason::count)
-				pkts[ok++] = pkts[i];
-			else
-				ctx.drop(pkts[i], why);
-		}
-	}
-	if (ok)
-		q.handler->on_burst(ctx, pkts, ok);
-}
-
-/*
- * Bursts are handled one behind: each is prefetched as it arrives and
- * handled after the next rx_burst, so that the first read of its mbufs
- * (the checks, the handler) does not wait for their cache lines.
- */
 int rxq_poll(napi &n, int budget)
 {
 	rxq &q = *static_cast<rxq *>(n.data());
 	net_lcore &l = *q.owner;
 	rx_context ctx(l.lcore, q.port, q.queue, conf.max_frame);
-	rte_mbuf *pkts[2][burst];
-	uint16_t held = 0; /* packets in pkts[cur ^ 1], waiting to be handled */
-	unsigned cur = 0;
 	int done = 0;
 	while (done < budget) {
+		rte_mbuf *pkts[burst];
 		const uint16_t want = uint16_t(std::min<int>(burst, budget - done));
-		const uint16_t nb = rte_eth_rx_burst(q.port, q.queue, pkts[cur], want);
-		for (uint16_t i = 0; i < nb; i++)
-			rte_prefetch0(pkts[cur][i]);
+		const uint16_t nb = rte_eth_rx_burst(q.port, q.queue, pkts, want);
+		if (!nb)
+			break;
 		done += nb;
 		l.port_rx[q.port].add(nb);
-		if (held)
-			deliver(q, ctx, pkts[cur ^ 1], held);
-		held = nb;
-		cur ^= 1;
+		uint16_t ok = nb;
+		if (!q.handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
+			ok = 0;
+			for (uint16_t i = 0; i < nb; i++) {
+				const drop_reason why = ctx.check(pkts[i]);
+				if (why == drop_reason::count)
+					pkts[ok++] = pkts[i];
+				else
+					ctx.drop(pkts[i], why);
+			}
+		}
+		if (ok)
+			q.handler->on_burst(ctx, pkts, ok);
 		if (nb < want)
 			break;
 	}
-	if (held)
-		deliver(q, ctx, pkts[cur ^ 1], held);
 	if (done < budget)
 		complete(q, done);
 	return done;
