@@ -100,8 +100,8 @@ public:
 	uint64_t runs() const { return runs_.load(std::memory_order_relaxed); }
 
 private:
-	uint64_t cycles_ = 0;
-	std::atomic<uint64_t> runs_{0}; /* written by its lcore only */
+	uint64_t cycles_ = 0;           /* set before the lcore starts */
+	std::atomic<uint64_t> runs_{0}; /* written by its lcore only, read by the stats printer */
 };
 
 app_task app_tasks[RTE_MAX_LCORE];

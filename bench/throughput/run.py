@@ -9,15 +9,17 @@ virtual ports, one after the other, in rounds that alternate the order:
   memif     memif pairs fed by bh-pktgen on the other CPU (as fast as it
             can), which also takes the frames back;
   idle      no traffic (net_ring pairs, and tap ports for Rx interrupts):
-            the forwarding lcore's CPU use over a 5 s window, from /proc;
+            the forwarding lcore's CPU use over at least 5 s;
   overload  bh-l2fwd (poll, with an application task on its lcore) fed by
             bh-pktgen at rates from below its capacity to far past it.
 
 The rate of a forwarder is read from its own periodic statistics (each
 prints cumulative Tx counts every second): the packets sent between the
 first report after the warm-up and the last, over the time between them.
-Its CPU time over the same span comes from /proc/<pid>/task/<tid>/stat;
-cycles per packet are that CPU time at the TSC rate over the packets.
+The CPU use over the same span is the run time of the forwarder's threads
+pinned to the forwarding CPU (the lcore, and bh-l2fwd's ksoftirqd for it),
+from /proc/<pid>/task/<tid>/schedstat; cycles per packet are that time at
+the TSC rate over the packets.
 
 Writes results.json, README.md (the tables, with the date, the machine and
 this command line), overload.dat and overload.png (gnuplot) to --out.
@@ -48,7 +50,6 @@ HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
 # apart (no shared cache) for at least part of a run: ~90 ns here when near,
 # ~330 ns when far. Runs through memif are classed by it.
 NEAR_RTT_NS = 150
-TICK = os.sysconf('SC_CLK_TCK')
 SEP = '=' * 60
 
 
@@ -121,16 +122,6 @@ class Forwarder:
                 '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', '1',
                 '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra]
 
-    def thread(self, pid):
-        """The forwarding thread: l2fwd's main thread, the others' worker."""
-        if self.kind == 'l2fwd':
-            return pid
-        for tid in os.listdir(f'/proc/{pid}/task'):
-            with contextlib.suppress(OSError), open(f'/proc/{pid}/task/{tid}/comm') as f:
-                if f.read().strip() == f'rte-worker-{FWD_LCORE}':
-                    return int(tid)
-        return None
-
 
 FORWARDERS = {
     'bh-l2fwd poll': Forwarder('bh-l2fwd poll', 'bh', ['--rx-mode', 'poll']),
@@ -146,14 +137,20 @@ FORWARDERS = {
 }
 
 
-def cpu_ticks(pid, tid):
-    """utime + stime of thread @tid, in clock ticks (None once it is gone)."""
-    try:
-        with open(f'/proc/{pid}/task/{tid}/stat') as f:
-            fields = f.read().rsplit(')', 1)[1].split()
-        return int(fields[11]) + int(fields[12])
-    except (OSError, IndexError, ValueError):
-        return None
+def pinned_run_ns(pid, cpu):
+    """Time the threads of @pid pinned to CPU @cpu alone (the forwarding
+    lcore, and bh-l2fwd's ksoftirqd for it) have spent running, in ns, from
+    /proc/<pid>/task/<tid>/schedstat: exact, where the tick-sampled
+    utime/stime miss the short wake-ups of a mostly sleeping lcore."""
+    total = 0
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                allowed = re.search(r'Cpus_allowed_list:\s*(\S+)', f.read()).group(1)
+            if allowed == str(cpu):
+                with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
+                    total += int(f.read().split()[0])
+    return total
 
 
 class Running:
@@ -162,11 +159,10 @@ class Running:
 
     def __init__(self, fwd, argv, nports, log_path):
         self.fwd, self.nports = fwd, nports
-        self.samples = []  # (monotonic s, packets sent, cpu ticks, app task runs)
+        self.samples = []  # (monotonic s, packets sent, run time ns, app task runs)
         self.log = open(log_path, 'w')
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
-        self.tid = None
         self.ready = threading.Event()
         self.reader = threading.Thread(target=self.read, daemon=True)
         self.reader.start()
@@ -178,8 +174,6 @@ class Running:
             now = time.monotonic()
             if READY[self.fwd.kind].search(line):
                 self.ready.set()
-            if self.tid is None:
-                self.tid = self.fwd.thread(self.proc.pid)
             if m := APP_RUNS.search(line):
                 app_runs = int(m.group(1))
                 if self.samples:
@@ -195,7 +189,7 @@ class Running:
                 sent = int(m.group(1))
             else:
                 continue
-            ticks = cpu_ticks(self.proc.pid, self.tid) if self.tid else None
+            ticks = pinned_run_ns(self.proc.pid, FWD_LCORE)
             self.samples.append((now, sent, ticks, app_runs))
 
     def stop(self, timeout=20):
@@ -221,7 +215,7 @@ class Running:
         dt = t1 - t0
         out = {'seconds': dt, 'mpps': (n1 - n0) / dt / 1e6}
         if c0 is not None and c1 is not None:
-            out['cpu'] = (c1 - c0) / TICK / dt
+            out['cpu'] = (c1 - c0) / 1e9 / dt
         if a0 is not None and a1 is not None:
             out['app_task_per_s'] = (a1 - a0) / dt
         return out
@@ -332,9 +326,19 @@ class Generator:
                 self.proc.wait()
         self.log.close()
         remove_runtime_dir(self.prefix)
+        # DPDK leaves its hugepage files behind: they would keep the pages.
+        for mount in hugetlbfs_mounts():
+            for name in os.listdir(mount):
+                if name.startswith(f'{self.prefix}map_'):
+                    os.unlink(os.path.join(mount, name))
         with contextlib.suppress(OSError, ValueError), open(self.json_path) as f:
             return json.load(f)
         return None
+
+
+def hugetlbfs_mounts():
+    with open('/proc/mounts') as f:
+        return [line.split()[1] for line in f if line.split()[2] == 'hugetlbfs']
 
 
 @contextlib.contextmanager
@@ -349,12 +353,15 @@ def hugepages(mb):
     if need:
         with open(HUGEPAGES, 'w') as f:
             f.write(str(before + need))
-    if not any(line.split()[2] == 'hugetlbfs' for line in open('/proc/mounts')):
+    mounted = not hugetlbfs_mounts()
+    if mounted:
         os.makedirs('/dev/hugepages', exist_ok=True)
         subprocess.run(['mount', '-t', 'hugetlbfs', 'nodev', '/dev/hugepages'], check=True)
     try:
         yield
     finally:
+        if mounted:
+            subprocess.run(['umount', '/dev/hugepages'], check=False)
         if need:
             with open(HUGEPAGES, 'w') as f:
                 f.write(str(before))
@@ -428,7 +435,7 @@ def scenario_memif(bench, a):
 
 
 def scenario_idle(bench, a):
-    log('idle ports: CPU use of the forwarding lcore over a 5 s window')
+    log(f'idle ports: CPU use of the forwarding lcore over about {a.idle_seconds - 1:g} s')
     rings = ['net_ring0', 'net_ring1']
     tag = os.getpid() % 100000
     taps = [f'net_tap{i},iface=bhtp{tag}x{i}' for i in range(2)]
@@ -557,7 +564,7 @@ def write_report(res, out, argv, started):
                   f'under {NEAR_RTT_NS} ns (the host had not moved the vCPUs apart); "far" runs are counted '
                   'but left out of the medians.', '', table(res['memif']), '']
     if 'idle' in res:
-        lines += ['## Idle: CPU use of the forwarding lcore (5 s window, /proc)', '',
+        lines += [f'## Idle: CPU use of the forwarding lcore ({res["args"]["idle_seconds"] - 1:g} s or more, schedstat)', '',
                   '| forwarder | CPU |', '|---|---|']
         lines += [f'| {n} | {100 * r.get("cpu", float("nan")):.2f}% |' for n, r in res['idle'].items()]
         lines.append('')
@@ -582,7 +589,8 @@ def main():
     p.add_argument('--rounds', type=int, default=5, help='runs of each forwarder per scenario')
     p.add_argument('--seconds', type=float, default=3, help='measured window per run')
     p.add_argument('--warmup', type=float, default=1, help='seconds before the window')
-    p.add_argument('--idle-seconds', type=float, default=5)
+    p.add_argument('--idle-seconds', type=float, default=6,
+                   help='idle run length; the window between the first and last report is a second shorter')
     p.add_argument('--load-factors', default='0.25,0.5,0.75,0.9,1.1,1.5,2,4,8',
                    help='offered loads of the overload curve, as multiples of the memif capacity')
     a = p.parse_args()
@@ -602,6 +610,8 @@ def main():
         die(f'--load-factors: not a list of numbers: {a.load_factors!r}')
     if a.rounds < 1 or a.seconds <= 0 or a.warmup < 0:
         die('--rounds must be >= 1, --seconds > 0, --warmup >= 0')
+    if not a.load_factors or min(a.load_factors) <= 0:
+        die(f'--load-factors: every factor must be > 0 (0 would mean an unlimited rate): {a.load_factors}')
     out = a.out = a.out or os.path.join(a.build, 'throughput')
     os.makedirs(out, exist_ok=True)
 

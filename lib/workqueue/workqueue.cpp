@@ -116,8 +116,9 @@ struct workqueue {
 
 namespace {
 
-std::mutex registry_m;
-std::vector<workqueue *> registry; /* under registry_m */
+/* Never destroyed: telemetry may walk the registry while the process exits. */
+std::mutex &registry_m = *new std::mutex;
+std::vector<workqueue *> &registry = *new std::vector<workqueue *>; /* under registry_m */
 workqueue *events_wq;
 
 thread_local worker *tl_worker = nullptr;

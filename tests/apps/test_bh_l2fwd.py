@@ -245,18 +245,29 @@ class PcapForwarding(PcapTest):
         self.assert_forwarded_unchanged(out, inputs, ((0, 3), (3, 0), (1, 2), (2, 1)))
         self.assert_no_drops(summary)
 
-    def test_l2fwd_drops_runt_and_oversize_frames(self):
+    def check_runts_and_oversize_dropped(self, mac_updating):
         good = traffic(0, 40)
         # The limits themselves pass: a bare 14-byte header, and 1522 bytes.
         good += [ether_frame(UNICAST, input_src(0), 14, b''), ether_frame(UNICAST, input_src(0), 1522, b'max;')]
         runts = [b'\x02', UNICAST + input_src(0) + b'\x88']  # 1 and 13 bytes
         oversize = [ether_frame(UNICAST, input_src(0), n, b'big;') for n in (1523, 1600, 2000)]
         mixed = good[:10] + runts[:1] + oversize[:1] + good[10:25] + oversize[1:] + runts[1:] + good[25:]
-        out, summary = self.forward([mixed, []], [*TWO_PORTS, '--no-mac-updating'])
+        mode = '--mac-updating' if mac_updating else '--no-mac-updating'
+        out, summary = self.forward([mixed, []], [*TWO_PORTS, mode])
+        if mac_updating:
+            tx_mac = mac(summary['ports']['1']['mac'])
+            good = [rewrite_macs(f, 1, tx_mac) for f in good]
         self.assert_frames(out[1], good, 'port 0 -> port 1')
         self.assertEqual(summary['drops']['runt'], len(runts), 'drops.runt')
         self.assertEqual(summary['drops']['oversize'], len(oversize), 'drops.oversize')
         self.assert_no_drops(summary, but=('runt', 'oversize'))
+
+    def test_l2fwd_drops_runt_and_oversize_frames(self):
+        self.check_runts_and_oversize_dropped(mac_updating=False)
+
+    def test_l2fwd_drops_runt_and_oversize_frames_with_mac_updating(self):
+        # The handler checks the frames itself in its MAC rewriting loop.
+        self.check_runts_and_oversize_dropped(mac_updating=True)
 
     def test_l2fwd_no_frame_checks_forwards_every_frame_as_is(self):
         # Without MAC updating nothing reads the frames, and --no-frame-checks

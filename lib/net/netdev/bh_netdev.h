@@ -60,8 +60,12 @@ public:
 
 	/** Transmits @p m on @p port through this lcore's Tx buffer. */
 	void tx(uint16_t port, rte_mbuf *m) noexcept;
-	/** Transmits @p n packets on @p port: tx() for a whole burst, one call. */
-	void tx_burst(uint16_t port, rte_mbuf *const *pkts, uint16_t n) noexcept;
+	/**
+	 * Transmits @p n packets on @p port: tx() for a whole burst, one call.
+	 * A whole burst may go to the PMD as it is, so @p pkts may be changed
+	 * (as rte_eth_tx_burst() may change its array).
+	 */
+	void tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept;
 	/** Frees @p m, counting it under @p why. */
 	void drop(rte_mbuf *m, drop_reason why = drop_reason::handler) noexcept;
 

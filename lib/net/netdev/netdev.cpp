@@ -38,7 +38,8 @@ bool initialised = false;
 struct net_lcore;
 
 /*
- * One Rx queue on its lcore. mode, port, queue, fd: [I]. state: written by
+ * One Rx queue on its lcore. mode, port, queue, fd, handler, handler_checks,
+ * idle_polls: [I]. state: written by
  * the irq handler (lcore thread) and the poll function (executor), hence
  * atomic. empty, backoff_ns, next_poll: [X].
  */
@@ -49,7 +50,7 @@ struct rxq {
 	uint16_t port, queue;
 	rx_mode mode;
 	packet_handler *handler;
-	bool handler_checks; /* handler->checks_frames(), asked once */
+	bool handler_checks; /* [I] handler->checks_frames(), asked once */
 	unsigned idle_polls;
 	int fd = -1;
 	std::atomic<int> state{polling};
@@ -101,13 +102,14 @@ struct net_lcore : public pollfn {
 };
 
 /*
- * The slots are set by net_add_* and freed by the next net_init, under
+ * [M] The slots are set by net_add_* and freed by the next net_init, under
  * lcores_m, which the counter readers (any thread: telemetry, the stats
  * printer) take too. The data path reads them without it: an lcore's loop
  * starts after its slot is set, and net_init runs with the loops stopped.
+ * The mutex is never destroyed: a telemetry query may come during exit.
  */
 net_lcore *lcores[max_lcores];
-std::mutex lcores_m;
+std::mutex &lcores_m = *new std::mutex;
 
 net_lcore &lcore_state(unsigned lcore)
 {
@@ -166,12 +168,12 @@ unsigned backlog_send(net_lcore &l, uint16_t port)
  * their order, and queues what the ring refuses; returns true if a backlog
  * is left for NET_TX.
  */
-bool tx_send(net_lcore &l, uint16_t port, rte_mbuf *const *pkts, uint16_t n)
+bool tx_send(net_lcore &l, uint16_t port, rte_mbuf **pkts, uint16_t n)
 {
 	txq &t = l.tx[port];
 	uint16_t sent = 0;
 	if (!t.count) {
-		sent = rte_eth_tx_burst(port, t.queue, const_cast<rte_mbuf **>(pkts), n);
+		sent = rte_eth_tx_burst(port, t.queue, pkts, n);
 		l.sent.add(sent);
 		l.port_tx[port].add(sent);
 	}
@@ -442,7 +444,7 @@ void rx_context::tx(uint16_t port, rte_mbuf *m) noexcept
 		retry_later(l);
 }
 
-void rx_context::tx_burst(uint16_t port, rte_mbuf *const *pkts, uint16_t n) noexcept
+void rx_context::tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept
 {
 	net_lcore &l = *lcores[lcore_];
 	txq &t = l.tx[port];
