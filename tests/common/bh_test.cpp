@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <cinttypes>
+#include <climits>
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
@@ -9,6 +10,7 @@
 #include <unistd.h>
 
 #include <rte_cycles.h>
+#include <rte_eal.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 
@@ -233,6 +235,20 @@ void on_alarm(int)
 	_exit(3);
 }
 
+/*
+ * A test that aborts (a death test's child does, on purpose) skips the
+ * atexit handler that removes the EAL's runtime directory: remove it here,
+ * empty as it is with --no-shconf, then abort as asked.
+ */
+char runtime_dir[PATH_MAX];
+
+void on_abort(int)
+{
+	rmdir(runtime_dir);
+	signal(SIGABRT, SIG_DFL);
+	raise(SIGABRT);
+}
+
 } // namespace
 
 } // namespace bh::test
@@ -248,6 +264,8 @@ int main(int argc, char **argv)
 		fprintf(stderr, "test: cannot initialise the EAL\n");
 		return 2;
 	}
+	snprintf(bh::test::runtime_dir, sizeof(bh::test::runtime_dir), "%s", rte_eal_get_runtime_dir());
+	signal(SIGABRT, bh::test::on_abort);
 	signal(SIGALRM, bh::test::on_alarm);
 	::testing::UnitTest::GetInstance()->listeners().Append(new bh::test::watchdog);
 	bh::set_sleep_check_mode(bh::sleep_check_mode::error);
