@@ -28,6 +28,7 @@
 #include <rte_lcore.h>
 #include <rte_mbuf.h>
 
+#include "bh_cli.h"
 #include "bh_eal.h"
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
@@ -122,21 +123,14 @@ int parse(int argc, char **argv, options &o)
 	};
 	optind = 1;
 	for (int c; (c = getopt_long(argc, argv, "d:T:si:h", longopts, nullptr)) != -1;) {
-		char *end = nullptr;
 		switch (c) {
 		case 'd':
-			o.duration_s = strtod(optarg, &end);
-			if (*end || !(o.duration_s > 0)) {
-				fprintf(stderr, "bh-demo: bad --duration '%s': expected seconds > 0\n", optarg);
+			if (!bh::cli::parse_number("bh-demo", "--duration (seconds)", optarg, 0.001, 1e9, o.duration_s))
 				return -1;
-			}
 			break;
 		case 'T':
-			o.period_ms = unsigned(strtoul(optarg, &end, 10));
-			if (*end || o.period_ms == 0) {
-				fprintf(stderr, "bh-demo: bad --period '%s': expected milliseconds > 0\n", optarg);
+			if (!bh::cli::parse_unsigned("bh-demo", "--period (milliseconds)", optarg, 1, 3600000, o.period_ms))
 				return -1;
-			}
 			break;
 		case 's':
 			o.storm = true;
@@ -223,13 +217,8 @@ int main(int argc, char **argv)
 	eo.lcores = "0-1";
 	eo.vdevs = {"net_null0"};
 	eo.extra = {"--log-level", "lib.eal:warning"};
-	const int consumed = bh::eal_init(eo, argc, argv);
-	if (consumed < 0) {
-		fprintf(stderr, "bh-demo: EAL initialisation failed: %s\n", strerror(-consumed));
+	if (!bh::cli::init_eal("bh-demo", eo, argc, argv))
 		return 1;
-	}
-	argc -= consumed;
-	argv += consumed;
 	options o;
 	if (parse(argc, argv, o) < 0)
 		return 2;

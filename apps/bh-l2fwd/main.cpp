@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
+#include "bh_cli.h"
 #include "bh_eal.h"
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
@@ -217,13 +218,8 @@ int main(int argc, char **argv)
 	eo.lcores = "0-1";
 	eo.memory_mb = 512;
 	eo.extra = {"--log-level", "lib.eal:warning"};
-	const int consumed = bh::eal_init(eo, argc, argv);
-	if (consumed < 0) {
-		fprintf(stderr, "bh-l2fwd: invalid EAL arguments or EAL initialisation failed\n");
+	if (!bh::cli::init_eal("bh-l2fwd", eo, argc, argv))
 		return 2;
-	}
-	argc -= consumed;
-	argv += consumed;
 	l2fwd::options o;
 	if (const int rc = l2fwd::parse(argc, argv, o))
 		return rc;

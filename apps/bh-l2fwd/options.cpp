@@ -9,6 +9,7 @@
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
 
+#include "bh_cli.h"
 #include "options.h"
 
 namespace l2fwd {
@@ -35,24 +36,7 @@ int parse_portmask(const char *s, uint64_t &mask)
 
 int parse_uint(const char *s, unsigned &v, const char *what, unsigned min, unsigned max)
 {
-	char *end = nullptr;
-	errno = 0;
-	const unsigned long x = strtoul(s, &end, 10);
-	if (errno || !*s || *end || x < min || x > max) {
-		fprintf(stderr, "bh-l2fwd: invalid %s '%s': expected a number from %u to %u\n", what, s, min, max);
-		return 2;
-	}
-	v = unsigned(x);
-	return 0;
-}
-
-int parse_duration(const char *s, double &d)
-{
-	char *end = nullptr;
-	d = strtod(s, &end);
-	if (!*s || *end || !(d >= 0))
-		return fail("invalid duration '%s': expected seconds >= 0", s);
-	return 0;
+	return bh::cli::parse_unsigned("bh-l2fwd", what, s, min, max, v) ? 0 : 2;
 }
 
 int parse_bool(const char *s, bool &b, const char *what)
@@ -116,7 +100,7 @@ int apply(options &o, const char *key, const char *value)
 	if (!strcmp(key, "rx-mode"))
 		return parse_mode(value, o.mode);
 	if (!strcmp(key, "duration"))
-		return parse_duration(value, o.duration_s);
+		return bh::cli::parse_number("bh-l2fwd", "duration (seconds)", value, 0, 1e9, o.duration_s) ? 0 : 2;
 	if (!strcmp(key, "frame-checks"))
 		return parse_bool(value, o.frame_checks, "frame-checks");
 	if (!strcmp(key, "app-task"))

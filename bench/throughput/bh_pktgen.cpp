@@ -37,6 +37,7 @@
 #include <rte_mbuf.h>
 
 #include "bench_support.h"
+#include "bh_cli.h"
 #include "bh_eal.h"
 #include "bh_port.h"
 
@@ -57,15 +58,7 @@ struct options {
 
 int parse_number(const char *s, double &v, double min, double max, const char *what)
 {
-	char *end = nullptr;
-	errno = 0;
-	const double x = strtod(s, &end);
-	if (errno || !*s || *end || !(x >= min && x <= max)) {
-		fprintf(stderr, "bh-pktgen: invalid %s '%s': expected a number from %g to %g\n", what, s, min, max);
-		return 2;
-	}
-	v = x;
-	return 0;
+	return bh::cli::parse_number("bh-pktgen", what, s, min, max, v) ? 0 : 2;
 }
 
 int parse(int argc, char **argv, options &o)
@@ -215,13 +208,10 @@ int main(int argc, char **argv)
 	eo.lcores = "0";
 	eo.memory_mb = 256;
 	eo.extra = {"--log-level", "lib.eal:warning"};
-	const int consumed = bh::eal_init(eo, argc, argv);
-	if (consumed < 0) {
-		fprintf(stderr, "bh-pktgen: invalid EAL arguments or EAL initialisation failed\n");
+	if (!bh::cli::init_eal("bh-pktgen", eo, argc, argv))
 		return 2;
-	}
 	options o;
-	if (const int rc = parse(argc - consumed, argv + consumed, o))
+	if (const int rc = parse(argc, argv, o))
 		return rc;
 	if (o.probe_rtt) {
 		const double rtt = bench::cross_cpu_round_trip_ns();
