@@ -385,35 +385,46 @@ def near(run):
     return all(x <= NEAR_RTT_NS for x in rtt)
 
 
-def summarise(runs):
+def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s')):
     """Median and spread (min-max) of each measure over the runs with the
     two CPUs placed near each other throughout (all of them if none was);
     the others are counted in far_runs."""
     kept = [r for r in runs if near(r)] or runs
     runs, far = kept, len(runs) - len(kept)
     out = {'far_runs': far} if far else {}
-    for key in ('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'):
+    for key in keys:
         vals = [r[key] for r in runs if key in r]
         if vals:
             out[key] = {'median': statistics.median(vals), 'min': min(vals), 'max': max(vals), 'runs': vals}
     return out
 
 
-def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
-    """Alternates the forwarders for @rounds rounds (reversed every other
-    round, so that no one always runs first) and summarises each."""
-    results = {n: [] for n in names}
+def alternating(items, rounds, run_one):
+    """@run_one(item, round) for every item, @rounds times, the order
+    reversed every other round so that no item always runs first; returns
+    each item's results."""
+    results = {item: [] for item in items}
     for r in range(rounds):
-        order = names if r % 2 == 0 else list(reversed(names))
-        for name in order:
-            vdevs, nports = vdevs_for()
-            feed = feed_for(vdevs) if feed_for else None
-            res = bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
-            rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
-            log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
-                f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + (f'  rtt {rtt} ns' if rtt else ''))
-            results[name].append(res)
-    return {n: summarise(v) for n, v in results.items()}
+        for item in (items if r % 2 == 0 else list(reversed(items))):
+            results[item].append(run_one(item, r))
+    return results
+
+
+def rtt_text(res):
+    rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
+    return f'  rtt {rtt} ns' if rtt else ''
+
+
+def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
+    """Runs the forwarders in alternation and summarises each."""
+    def run_one(name, r):
+        vdevs, nports = vdevs_for()
+        feed = feed_for(vdevs) if feed_for else None
+        res = bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
+        log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
+            f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + rtt_text(res))
+        return res
+    return {n: summarise(v) for n, v in alternating(names, rounds, run_one).items()}
 
 
 def scenario_null(bench, a):
@@ -453,35 +464,26 @@ def scenario_idle(bench, a):
 def scenario_overload(bench, a, capacity):
     """bh-l2fwd with an application task, at offered loads set as multiples
     of @capacity (bh-l2fwd's memif rate), each run @a.rounds times in
-    alternating order; per point the medians of the runs that stayed near."""
+    alternation; per point the medians of the runs that stayed near."""
     log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
     rates = [round(capacity * f, 3) for f in a.load_factors]
     fwd = Forwarder('bh-l2fwd poll + app task', 'bh', ['--rx-mode', 'poll', '--app-task', '1000'])
-    runs = {rate: [] for rate in rates}
-    for r in range(a.rounds):
-        for rate in (rates if r % 2 == 0 else list(reversed(rates))):
-            servers, clients = bench.memif_pair('over')
-            res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
-                                      lambda: bench.generator(clients, rate, 'gen-over'))
-            gen = res.get('generator') or {}
-            # What the generator managed: below the set rate when it is itself at its limit.
-            res['offered_mpps'] = gen.get('offered_mpps', float('nan'))
-            res['delivered_mpps'] = gen.get('sent_mpps', float('nan'))
-            rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
-            log(f'  round {r + 1}: rate {rate:6.2f}: offered {res["offered_mpps"]:6.2f}, taken by the Rx rings '
-                f'{res["delivered_mpps"]:6.2f}, forwarded {res["mpps"]:6.2f} Mpps, '
-                f'app task {res.get("app_task_per_s", 0) / 1e3:6.1f} k runs/s  rtt {rtt} ns')
-            runs[rate].append(res)
-    points = []
-    for rate in rates:
-        kept = [x for x in runs[rate] if near(x)] or runs[rate]
-        point = {'rate_mpps': rate, 'runs': runs[rate], 'far_runs': len(runs[rate]) - len(kept)}
-        for key in ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s'):
-            vals = [x[key] for x in kept if key in x]
-            point[key] = statistics.median(vals) if vals else float('nan')
-            point[key + '_range'] = (min(vals), max(vals)) if vals else (float('nan'),) * 2
-        points.append(point)
-    return points
+
+    def run_one(rate, r):
+        servers, clients = bench.memif_pair('over')
+        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
+                                  lambda: bench.generator(clients, rate, 'gen-over'))
+        gen = res.get('generator') or {}
+        # What the generator managed: below the set rate when it is itself at its limit.
+        res['offered_mpps'] = gen.get('offered_mpps', float('nan'))
+        res['delivered_mpps'] = gen.get('sent_mpps', float('nan'))
+        log(f'  round {r + 1}: rate {rate:6.2f}: offered {res["offered_mpps"]:6.2f}, taken by the Rx rings '
+            f'{res["delivered_mpps"]:6.2f}, forwarded {res["mpps"]:6.2f} Mpps, '
+            f'app task {res.get("app_task_per_s", 0) / 1e3:6.1f} k runs/s' + rtt_text(res))
+        return res
+    keys = ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s')
+    return [{'rate_mpps': rate, **summarise(runs, keys)}
+            for rate, runs in alternating(rates, a.rounds, run_one).items()]
 
 
 # ----------------------------------------------------------------- reports
@@ -514,13 +516,12 @@ def table(results, ref_names=('DPDK l2fwd', 'testpmd io')):
 def plot(points, out):
     dat = os.path.join(out, 'overload.dat')
     with open(dat, 'w') as f:
-        f.write('# offered_mpps forwarded_mpps app_task_kruns_per_s\n')
-        f.write('# (medians; then forwarded min max, app task min max)\n')
-        for p in sorted(points, key=lambda p: p['offered_mpps']):
-            lo, hi = p['mpps_range']
-            alo, ahi = p['app_task_per_s_range']
-            f.write(f'{p["offered_mpps"]:.3f} {p["mpps"]:.3f} {p["app_task_per_s"] / 1e3:.1f} '
-                    f'{lo:.3f} {hi:.3f} {alo / 1e3:.1f} {ahi / 1e3:.1f}\n')
+        f.write('# offered_mpps forwarded_mpps app_task_kruns_per_s (medians), '
+                'then forwarded min max, app task min max\n')
+        for p in sorted(points, key=lambda p: p['offered_mpps']['median']):
+            fwd, app = p['mpps'], p['app_task_per_s']
+            f.write(f'{p["offered_mpps"]["median"]:.3f} {fwd["median"]:.3f} {app["median"] / 1e3:.1f} '
+                    f'{fwd["min"]:.3f} {fwd["max"]:.3f} {app["min"] / 1e3:.1f} {app["max"] / 1e3:.1f}\n')
     if not shutil.which('gnuplot'):
         log('gnuplot is missing (install gnuplot-nox): overload.png not drawn')
         return
@@ -572,9 +573,8 @@ def write_report(res, out, argv, started):
         lines += ['## Overload', '', '![overload](overload.png)', '',
                   '| offered Mpps | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | app task runs/s |',
                   '|---|---|---|---|']
-        lines += [f'| {p["offered_mpps"]:.2f} | {p["delivered_mpps"]:.2f} | {p["mpps"]:.2f} '
-                  f'({p["mpps_range"][0]:.2f}-{p["mpps_range"][1]:.2f}) | {p["app_task_per_s"]:.0f} |'
-                  for p in res['overload']]
+        lines += [f'| {p["offered_mpps"]["median"]:.2f} | {p["delivered_mpps"]["median"]:.2f} | '
+                  f'{fmt(p, "mpps")} | {p["app_task_per_s"]["median"]:.0f} |' for p in res['overload']]
         lines.append('')
     with open(os.path.join(out, 'README.md'), 'w') as f:
         f.write('\n'.join(lines))
