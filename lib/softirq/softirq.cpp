@@ -218,6 +218,7 @@ uint32_t local_softirq_pending() noexcept
 bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
 {
 	detail::tl_preempt_count += softirq_offset;
+	const unsigned lcore = lcore_id(); /* for the trace points */
 	const uint64_t start = rte_rdtsc();
 	const uint64_t deadline = start + max_time_cycles;
 	unsigned passes = config.max_restart;
@@ -232,9 +233,9 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 			const softirq_action &e = softirq_vec[nr];
 			if (!e.action)
 				continue;
-			bh_trace_softirq_entry(lcore_id(), nr);
+			bh_trace_softirq_entry(lcore, nr);
 			e.action(e);
-			bh_trace_softirq_exit(lcore_id(), nr);
+			bh_trace_softirq_exit(lcore, nr);
 			const uint64_t t1 = rte_rdtsc();
 			s.run[nr].add();
 			s.cycles[nr].add(t1 - t0);

@@ -83,6 +83,7 @@ unsigned splice_inbox(tasklet_list &l)
 void tasklet_action(list_kind kind)
 {
 	tasklet_lcore &st = tasklet_state.this_lcore();
+	const unsigned lcore = lcore_id(); /* for the trace points */
 	tasklet_list &l = st.lists[kind];
 	st.remote.add(splice_inbox(l));
 	tasklet *list = l.head;
@@ -106,9 +107,9 @@ void tasklet_action(list_kind kind)
 				 * which this lcore's list walk has just read.
 				 */
 				state.fetch_and(~access::sched, std::memory_order_acq_rel);
-				bh_trace_tasklet_entry(lcore_id(), &t, access::func(t));
+				bh_trace_tasklet_entry(lcore, &t, access::func(t));
 				access::call(t);
-				bh_trace_tasklet_exit(lcore_id(), &t, access::func(t));
+				bh_trace_tasklet_exit(lcore, &t, access::func(t));
 				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
 				continue;
