@@ -319,6 +319,10 @@ struct burst_state {
 	std::atomic<uint64_t> backlog{0}, handled{0};
 	uint64_t received = 0, next_burst = 0; /* top half only */
 	uint32_t seed = 1;
+	/* softirq only: the passes since the backlog was last empty */
+	uint64_t chain_start = 0;
+	bool in_chain = false, chain_slow = false;
+	uint64_t slow_chains = 0;
 };
 per_lcore<burst_state> bursts;
 
@@ -342,13 +346,32 @@ public:
 
 TEST_F(ksoftirqd, test_ksoftirqd_bursty_sustainable_load_never_wakes_it)
 {
+	/*
+	 * A burst takes at most 4 passes and ~51 us, far inside both limits, so
+	 * do_softirq() can only give up on one if the thread lost its CPU for
+	 * most of the 2 ms budget mid-burst (the suite shares 2 vCPUs). The
+	 * handler times each burst's chain of passes and counts those that
+	 * spanned 1 ms or more, so a wake-up caused by preemption is told
+	 * apart from one do_softirq() should not have made.
+	 */
 	open(storm_nr, [](const softirq_action &) {
 		burst_state &b = bursts.this_lcore();
+		const uint64_t slow = rte_get_tsc_hz() / 1000;
+		if (!b.in_chain) {
+			b.in_chain = true;
+			b.chain_slow = false;
+			b.chain_start = rte_rdtsc();
+		}
 		const uint64_t n = std::min<uint64_t>(b.backlog.load(), 64);
 		spin_ns(200 * n);
 		b.backlog -= n;
 		b.handled += n;
-		if (b.backlog.load())
+		if (!b.chain_slow && rte_rdtsc() - b.chain_start >= slow) {
+			b.chain_slow = true;
+			b.slow_chains++;
+		}
+		b.in_chain = b.backlog.load() != 0;
+		if (b.in_chain)
 			raise_softirq(storm_nr);
 	});
 	ASSERT_EQ(start(), 0);
@@ -358,18 +381,21 @@ TEST_F(ksoftirqd, test_ksoftirqd_bursty_sustainable_load_never_wakes_it)
 	bursts[lc.id()].backlog = 0;
 	bursts[lc.id()].handled = 0;
 	bursts[lc.id()].received = 0;
+	bursts[lc.id()].slow_chains = 0;
 	const uint64_t wakeups = ksoftirqd_get_stats(lc.id()).wakeups;
 	lc.start_loop();
 	std::this_thread::sleep_for(std::chrono::milliseconds(1000));
 	lc.stop_loop();
 	lcore_clear(lc.id());
 	const burst_state &b = bursts[lc.id()];
+	const uint64_t woken = ksoftirqd_get_stats(lc.id()).wakeups - wakeups;
 	printf("bursty load: %" PRIu64 " items in bursts of 1-256 every 200 us, %" PRIu64
-	       " handled, ksoftirqd wake-ups %" PRIu64 "\n",
-	       b.received, b.handled.load(), ksoftirqd_get_stats(lc.id()).wakeups - wakeups);
+	       " handled, ksoftirqd wake-ups %" PRIu64 ", bursts stretched past 1 ms by "
+	       "preemption %" PRIu64 "\n",
+	       b.received, b.handled.load(), woken, b.slow_chains);
 	EXPECT_GT(b.received, 100000u);
 	EXPECT_EQ(b.handled.load(), b.received);
-	EXPECT_EQ(ksoftirqd_get_stats(lc.id()).wakeups, wakeups);
+	EXPECT_LE(woken, b.slow_chains) << "ksoftirqd woken for bursts that stayed within its limits";
 }
 
 } // namespace
