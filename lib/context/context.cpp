@@ -13,8 +13,8 @@
 namespace bh {
 
 namespace detail {
-thread_local uint32_t tl_preempt_count __attribute__((tls_model("initial-exec"))) = 0;
-thread_local thread_role tl_role __attribute__((tls_model("initial-exec"))) = thread_role::other;
+constinit thread_local uint32_t tl_preempt_count __attribute__((tls_model("initial-exec"))) = 0;
+constinit thread_local thread_role tl_role __attribute__((tls_model("initial-exec"))) = thread_role::other;
 } // namespace detail
 
 using detail::tl_preempt_count;

@@ -32,7 +32,7 @@ namespace detail {
  * ksoftirqd thread sets it to the lcore it serves so that handlers it runs
  * find that lcore's data, as ksoftirqd/n in the kernel runs on CPU n.
  */
-extern thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec")));
+extern constinit thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec")));
 } // namespace detail
 
 /**

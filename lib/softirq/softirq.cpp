@@ -21,7 +21,7 @@ namespace bh {
 
 namespace detail {
 
-thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec"))) = no_lcore;
+constinit thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec"))) = no_lcore;
 per_lcore<softirq_lcore> softirq_state;
 
 } // namespace detail

@@ -58,8 +58,8 @@ inline constexpr uint32_t lcore_only_mask = 1u << TIMER_SOFTIRQ;
 
 /* Which thread of an lcore the calling thread is. */
 enum class thread_role : uint8_t { other, lcore, ksoftirqd };
-extern thread_local thread_role tl_role __attribute__((tls_model("initial-exec")));
-extern thread_local uint32_t tl_preempt_count __attribute__((tls_model("initial-exec")));
+extern constinit thread_local thread_role tl_role __attribute__((tls_model("initial-exec")));
+extern constinit thread_local uint32_t tl_preempt_count __attribute__((tls_model("initial-exec")));
 
 /* Role of the calling thread for lcore_id() (a DPDK lcore counts as its own thread). */
 inline thread_role current_role() noexcept
