@@ -12,6 +12,7 @@ gtest XML file named by GTEST_OUTPUT ("xml:PATH").
 
 import concurrent.futures
 import glob
+import json
 import os
 import re
 import shutil
@@ -57,6 +58,15 @@ def public_headers(source_dir):
                   for p in glob.glob(os.path.join(source_dir, pattern)))
 
 
+def sanitizer_options(build_dir):
+    """The meson options a consumer of a sanitized build of the library
+    needs: its objects call into the sanitizer runtimes, which only a link
+    with the same -fsanitize flags provides."""
+    options = {o['name']: o['value'] for o in json.loads(run(['meson', 'introspect', '--buildoptions', build_dir]))}
+    sanitize = options.get('b_sanitize', 'none')
+    return [] if sanitize == 'none' else [f'-Db_sanitize={sanitize}', '-Db_lundef=false']
+
+
 class Embed(unittest.TestCase):
     """One install and one example build, shared by the cases."""
 
@@ -75,7 +85,8 @@ class Embed(unittest.TestCase):
         cls.include_dir = run(['pkg-config', '--variable=includedir', 'bottomhalf'], cls.env).strip()
         cls.lib_dir = run(['pkg-config', '--variable=libdir', 'bottomhalf'], cls.env).strip()
         example_build = os.path.join(cls.tmp, 'example')
-        run(['meson', 'setup', example_build, os.path.join(SOURCE_DIR, 'examples', 'embed')], cls.env)
+        run(['meson', 'setup', example_build, os.path.join(SOURCE_DIR, 'examples', 'embed'),
+             *sanitizer_options(BUILD_DIR)], cls.env)
         run(['ninja', '-C', example_build], cls.env)
         cls.example = os.path.join(example_build, 'bh-embed')
 
