@@ -235,7 +235,8 @@ TEST_F(workqueue_test, test_workqueue_flush_waits_for_earlier_items_only)
 	EXPECT_GE(chained.load(), 1);
 	late.open = true;
 	flusher.join();
-	EXPECT_EQ(flush_work(b), 1);
+	EXPECT_GE(flush_work(b), 0);
+	EXPECT_EQ(late.runs.load(), 1);
 	ASSERT_EQ(cancel_work_sync(chain) >= 0, true);
 	EXPECT_FALSE(chain.pending());
 	EXPECT_FALSE(chain.running());
@@ -427,7 +428,9 @@ TEST_F(workqueue_test, test_workqueue_drain_refuses_outside_queueing_but_allows_
 	drainer.join();
 	EXPECT_EQ(chain_runs.load(), 5);
 	EXPECT_TRUE(queue_work(wq, outsider)) << "refused after the drain";
-	EXPECT_EQ(flush_work(outsider), 1);
+	/* 0 or 1: the worker may be done with it before the flush looks. */
+	EXPECT_GE(flush_work(outsider), 0);
+	EXPECT_EQ(c.runs.load(), 1);
 }
 
 TEST_F(workqueue_test, test_workqueue_ordered_runs_one_at_a_time_in_queue_order)
@@ -653,7 +656,7 @@ TEST_F(workqueue_test, test_workqueue_blocking_calls_refused_in_atomic_context)
 	static int from_worker;
 	work self_flush([](void *) { from_worker = flush_workqueue(q); });
 	ASSERT_TRUE(queue_work(wq, self_flush));
-	EXPECT_EQ(flush_work(self_flush), 1);
+	EXPECT_GE(flush_work(self_flush), 0);
 	EXPECT_EQ(from_worker, -EDEADLK);
 	EXPECT_TRUE(log.contains("it would wait for itself")) << log.text();
 }
