@@ -6,7 +6,7 @@
 #include <rte_log.h>
 
 #include "bh_context.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_softirq.h"
 #include "softirq_private.h"
 

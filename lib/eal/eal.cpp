@@ -15,7 +15,7 @@
 
 #include "bh_eal.h"
 #include "bh_lcore.h"
-#include "bh_log.h"
+#include "log_private.h"
 
 namespace bh {
 

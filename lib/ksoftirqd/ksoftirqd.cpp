@@ -13,7 +13,7 @@
 #include <rte_pause.h>
 
 #include "bh_ksoftirqd.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "softirq_private.h"
 
 namespace bh {

@@ -23,7 +23,3 @@ extern int net;       /**< "bh.net": ports, NAPI, Rx modes, Tx */
 extern int eal;       /**< "bh.eal": EAL bring-up */
 
 } // namespace bh::log
-
-/** Internal to the library: one formatted line at @p level for rte_log type @p type. */
-#define BH_LOG(level, type, fmt, ...) \
-	rte_log(RTE_LOG_##level, (type), "bh: " fmt "\n" __VA_OPT__(,) __VA_ARGS__)

@@ -12,7 +12,7 @@
 
 #include "bh_context.h"
 #include "bh_lcore.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_softirq.h"
 #include "softirq_private.h"
 #include "softirq_trace.h"

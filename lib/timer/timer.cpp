@@ -9,7 +9,7 @@
 
 #include "bh_context.h"
 #include "bh_lcore.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_softirq.h"
 #include "bh_timer.h"
 #include "softirq_private.h"

@@ -19,7 +19,7 @@
 #include <rte_log.h>
 
 #include "bh_context.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_percpu.h"
 #include "bh_workqueue.h"
 #include "intrusive_inbox.h"

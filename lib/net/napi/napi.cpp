@@ -4,7 +4,7 @@
 #include <rte_cycles.h>
 #include <rte_log.h>
 
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_napi.h"
 #include "bh_percpu.h"
 #include "bh_softirq.h"

@@ -15,7 +15,7 @@
 
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_netdev.h"
 #include "bh_percpu.h"
 #include "bh_port.h"

@@ -9,7 +9,7 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
-#include "bh_log.h"
+#include "log_private.h"
 #include "bh_port.h"
 #include "bh_workqueue.h"
 
