@@ -54,6 +54,12 @@ struct ksoftirqd_stats {
 	uint64_t wakeups = 0;   /**< times do_softirq handed work to it */
 	uint64_t batches = 0;   /**< batches it ran */
 	uint64_t softirqs = 0;  /**< handler invocations it made */
+	/**
+	 * The thread's own DPDK lcore id (a non-EAL lcore, registered when it
+	 * starts), which gives it mempool caches of its own; LCORE_ID_ANY if
+	 * none was free (it then still works, through the pools' shared path).
+	 */
+	unsigned dpdk_lcore = LCORE_ID_ANY;
 };
 
 /** Counters of @p lcore's ksoftirqd; callable from any thread. */

@@ -8,6 +8,7 @@
 #include <thread>
 #include <unistd.h>
 
+#include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_pause.h>
@@ -33,10 +34,13 @@ struct kthread {
 	std::thread thread;
 	std::atomic<bool> stop{false};
 	std::atomic<bool> ready{false}; /* pinned and niced: spawn returns only then */
+	std::atomic<unsigned> dpdk_lcore{LCORE_ID_ANY}; /* its own, written by the thread */
 };
 
 std::mutex threads_mutex;
 kthread threads[max_lcores];
+/* Indexed by DPDK lcore id: set by the ksoftirqd thread holding that id. */
+std::atomic<bool> held_ids[max_lcores];
 ksoftirqd_config kconfig; /* [I] under threads_mutex, read at spawn */
 bool config_locked;       /* set while bh::start() holds the table */
 
@@ -57,9 +61,22 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	detail::tl_lcore = lcore;
 	detail::tl_role = thread_role::ksoftirqd;
 	setup_thread(lcore, cfg, lcore_cpus);
-
+	/*
+	 * A DPDK lcore id of its own (after pinning: EAL records the affinity)
+	 * gives the softirqs run here their own mempool cache, so NET_RX/NET_TX
+	 * taken over by ksoftirqd free and allocate mbufs as fast as on the
+	 * lcore rather than through the pool's shared, locked path. The
+	 * framework's per-lcore data stays indexed by the lcore (tl_lcore).
+	 */
 	softirq_lcore &s = softirq_state[lcore];
 	kthread &k = threads[lcore];
+	const bool registered = rte_thread_register() == 0;
+	if (registered) {
+		held_ids[rte_lcore_id()].store(true, std::memory_order_relaxed);
+		k.dpdk_lcore.store(rte_lcore_id(), std::memory_order_relaxed);
+	} else
+		BH_LOG(WARNING, log::ksoftirqd, "ksoftirqd/%u: no DPDK lcore id (%s): mbufs it frees bypass the mempool caches",
+		       lcore, rte_strerror(rte_errno));
 	k.ready.store(true, std::memory_order_release);
 	for (;;) {
 		s.ksoftirqd_kick.wait(seen, std::memory_order_acquire);
@@ -88,6 +105,11 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 		s.ksoftirqd_active.store(false, std::memory_order_seq_cst);
 	}
 	s.ksoftirqd_active.store(false, std::memory_order_release);
+	if (registered) {
+		k.dpdk_lcore.store(LCORE_ID_ANY, std::memory_order_relaxed);
+		held_ids[rte_lcore_id()].store(false, std::memory_order_relaxed);
+		rte_thread_unregister();
+	}
 }
 
 } // namespace
@@ -212,9 +234,15 @@ ksoftirqd_stats ksoftirqd_get_stats(unsigned lcore) noexcept
 	st.active = s.ksoftirqd_active.load(std::memory_order_acquire);
 	st.wakeups = s.ksoftirqd_wakeups.read();
 	st.batches = s.ksoftirqd_batches.read();
+	st.dpdk_lcore = threads[lcore].dpdk_lcore.load(std::memory_order_relaxed);
 	for (unsigned nr = 0; nr < NR_SOFTIRQS; nr++)
 		st.softirqs += s.run_ksoftirqd[nr].read();
 	return st;
+}
+
+bool detail::ksoftirqd_holds(unsigned id) noexcept
+{
+	return id < max_lcores && held_ids[id].load(std::memory_order_relaxed);
 }
 
 bool in_ksoftirqd() noexcept

@@ -228,7 +228,8 @@ int add_fn(const char *what, unsigned lcore, pollfn &fn, pollfn *(lcore_loop::*a
 bool detail::lcore_valid(unsigned lcore) noexcept
 {
 	return lcore < max_lcores &&
-	       (rte_lcore_has_role(lcore, ROLE_RTE) || rte_lcore_has_role(lcore, ROLE_NON_EAL));
+	       (rte_lcore_has_role(lcore, ROLE_RTE) ||
+		(rte_lcore_has_role(lcore, ROLE_NON_EAL) && !detail::ksoftirqd_holds(lcore)));
 }
 
 rte_cpuset_t detail::lcore_cpus(unsigned lcore) noexcept

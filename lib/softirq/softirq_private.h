@@ -52,7 +52,7 @@ extern per_lcore<softirq_lcore> softirq_state;
  * Softirqs only the lcore's own thread may run, even while its ksoftirqd
  * owns the others (as Linux 4.x ran HI and TASKLET inline with ksoftirqd
  * awake): TIMER drives rte_timer, which keys its lists by rte_lcore_id(),
- * an identity ksoftirqd does not have.
+ * and ksoftirqd's DPDK lcore id is its own, not the lcore's.
  */
 inline constexpr uint32_t lcore_only_mask = 1u << TIMER_SOFTIRQ;
 
@@ -112,6 +112,11 @@ void softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept;
 int ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noexcept;
 void ksoftirqd_reap(unsigned lcore) noexcept;
 void ksoftirqd_reap_all() noexcept;
+/*
+ * True if DPDK lcore id @p id is a ksoftirqd thread's own (non-EAL) id:
+ * an identity for DPDK's per-lcore caches, not an lcore of the framework.
+ */
+bool ksoftirqd_holds(unsigned id) noexcept;
 
 /* Whether @p lcore is an lcore DPDK knows (EAL or registered). */
 bool lcore_valid(unsigned lcore) noexcept;

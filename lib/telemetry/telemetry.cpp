@@ -130,7 +130,8 @@ int ksoftirqd_reply(unsigned lcore, rte_tel_data *d)
 				   {"active", s.active},
 				   {"wakeups", s.wakeups},
 				   {"batches", s.batches},
-				   {"softirqs", s.softirqs}});
+				   {"softirqs", s.softirqs},
+				   {"dpdk_lcore_id", s.dpdk_lcore}});
 }
 
 int tasklet_reply(unsigned lcore, rte_tel_data *d)

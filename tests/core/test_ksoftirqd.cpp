@@ -103,6 +103,45 @@ TEST_F(ksoftirqd, test_ksoftirqd_restart_limit_wakes_ksoftirqd)
 	EXPECT_GT(ksoftirqd_get_stats(lc.id()).softirqs, 100u);
 }
 
+/*
+ * NET_RX or NET_TX taken over by ksoftirqd free and allocate mbufs: with a
+ * DPDK lcore id of its own, ksoftirqd does so through a mempool cache of
+ * its own, never the lcore's (which the lcore uses unlocked) and never the
+ * pool's shared path. The id goes back to DPDK when the thread ends.
+ */
+TEST_F(ksoftirqd, test_ksoftirqd_has_a_dpdk_lcore_id_of_its_own)
+{
+	static std::atomic<unsigned> seen{LCORE_ID_ANY};
+	seen = LCORE_ID_ANY;
+	softirq_config cfg;
+	cfg.max_restart = 1;
+	ASSERT_EQ(softirq_set_config(cfg), 0);
+	open(storm_nr, [](const softirq_action &) {
+		if (in_ksoftirqd())
+			seen = rte_lcore_id();
+		else
+			raise_softirq(storm_nr);
+	});
+	ASSERT_EQ(start(), 0);
+	unsigned own;
+	{
+		test_lcore lc(1);
+		own = ksoftirqd_get_stats(lc.id()).dpdk_lcore;
+		ASSERT_NE(own, LCORE_ID_ANY);
+		EXPECT_NE(own, lc.id());
+		EXPECT_EQ(rte_eal_lcore_role(own), ROLE_NON_EAL);
+		EXPECT_EQ(raise_softirq_on(own, storm_nr), -EINVAL) << "ksoftirqd's id taken for an lcore of the framework";
+		lc.run([] {
+			raise_softirq(storm_nr);
+			do_softirq();
+		});
+		ASSERT_TRUE(wait_until([] { return seen.load() != LCORE_ID_ANY; })) << "ksoftirqd did not take over";
+		EXPECT_EQ(seen.load(), own) << "ksoftirqd ran without its own DPDK lcore id";
+	}
+	EXPECT_EQ(stop(), 0);
+	EXPECT_EQ(rte_eal_lcore_role(own), ROLE_OFF) << "ksoftirqd's lcore id not given back";
+}
+
 TEST_F(ksoftirqd, test_ksoftirqd_time_limit_wakes_ksoftirqd)
 {
 	softirq_config cfg;

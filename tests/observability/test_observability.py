@@ -151,7 +151,7 @@ class Telemetry(unittest.TestCase):
         families = {
             '/bh/lcore': {'iterations', 'busy', 'sleeps', 'wakeups', 'yields', 'busy_cycles', 'idle_cycles', 'irqs'},
             '/bh/softirq': {'name', 'raised', 'run', 'run_ksoftirqd', 'cycles', 'ns'},
-            '/bh/ksoftirqd': {'exists', 'active', 'wakeups', 'batches', 'softirqs'},
+            '/bh/ksoftirqd': {'exists', 'active', 'wakeups', 'batches', 'softirqs', 'dpdk_lcore_id'},
             '/bh/tasklet': {'run', 'requeued_running', 'requeued_disabled', 'killed', 'remote'},
             '/bh/timer': {'expired', 'softirqs'},
             '/bh/net/softnet': {'processed', 'polls', 'time_squeeze', 'passes'},
@@ -163,7 +163,11 @@ class Telemetry(unittest.TestCase):
         for cmd, keys in families.items():
             with self.subTest(cmd=cmd):
                 self.assertEqual(set(self.query(f'{cmd},{WORKER}')), keys)
-        self.assertEqual(self.query(f'/bh/ksoftirqd,{WORKER}')['exists'], 1)
+        ksoftirqd = self.query(f'/bh/ksoftirqd,{WORKER}')
+        self.assertEqual(ksoftirqd['exists'], 1)
+        # Its own DPDK lcore id, which is not a framework lcore.
+        self.assertNotIn(ksoftirqd['dpdk_lcore_id'], [0, WORKER, 0xFFFFFFFF])
+        self.assertIsNone(self.query(f"/bh/lcore,{ksoftirqd['dpdk_lcore_id']}"))
         names = self.query('/bh/softirq/list')
         self.assertEqual(len(names), 32)
         self.assertEqual([names[i] for i in (0, 1, 2, NET_RX, TASKLET)], ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'TASKLET'])
