@@ -257,7 +257,9 @@ int main(int argc, char **argv)
 			on_lcore = 0;
 		}
 		on_lcore++;
-		const int rc = bh::net::net_add_rxq({p, 0, lcore, o.mode, &fwd});
+		bh::net::rxq_conf rxq{p, 0, lcore, o.mode, &fwd};
+		rxq.max_backoff_ns = uint64_t(o.max_backoff_us) * 1000;
+		const int rc = bh::net::net_add_rxq(rxq);
 		if (rc == -ENOTSUP) {
 			fprintf(stderr, "bh-l2fwd: --rx-mode interrupt: port %u (%s) has no Rx interrupt\n", p,
 				bh::net::port_driver(p));

@@ -105,6 +105,8 @@ int apply(options &o, const char *key, const char *value)
 		return parse_bool(value, o.frame_checks, "frame-checks");
 	if (!strcmp(key, "app-task"))
 		return parse_uint(value, o.app_task_ns, "app task time (ns)", 0, 1000000);
+	if (!strcmp(key, "max-backoff"))
+		return parse_uint(value, o.max_backoff_us, "max back-off (us)", 10, 1000000);
 	if (!strcmp(key, "json")) {
 		o.json = value;
 		return 0;
@@ -142,6 +144,7 @@ const option long_options[] = {
 	{"json", required_argument, nullptr, 'j'},
 	{"app-task", required_argument, nullptr, 'a'},
 	{"no-frame-checks", no_argument, nullptr, 'F'},
+	{"max-backoff", required_argument, nullptr, 'B'},
 	{"help", no_argument, nullptr, 'h'},
 	{nullptr, 0, nullptr, 0},
 };
@@ -149,7 +152,8 @@ const option long_options[] = {
 const char usage[] =
 	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
 	"       [--portmap \"(0,1)(2,3)\"] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
-	"       [--duration SECONDS] [--json FILE|-] [--app-task NS] [--no-frame-checks]\n";
+	"       [--duration SECONDS] [--json FILE|-] [--app-task NS] [--no-frame-checks]\n"
+	"       [--max-backoff US]\n";
 
 } // namespace
 
@@ -176,6 +180,7 @@ int parse(int argc, char **argv, options &o)
 		case 'j': o.json = optarg; break;
 		case 'a': rc = apply(o, "app-task", optarg); break;
 		case 'F': o.frame_checks = false; break;
+		case 'B': rc = apply(o, "max-backoff", optarg); break;
 		case 'c': break;
 		case 'h': fputs(usage, stdout); exit(0);
 		default:

@@ -24,6 +24,7 @@ struct options {
 	double duration_s = 0;   /* 0: until a signal */
 	std::string json;        /* "" none, "-" stdout */
 	unsigned app_task_ns = 0; /* an application task's work per loop on each worker, 0 = none */
+	unsigned max_backoff_us = 1000; /* adaptive without Rx interrupts: longest sleep between idle polls */
 };
 
 /*

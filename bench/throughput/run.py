@@ -453,6 +453,10 @@ def scenario_idle(bench, a):
     cases = [(f'{n} on net_ring', FORWARDERS[n], rings) for n in a.forwarders]
     cases += [(f'bh-l2fwd {mode} on net_tap', Forwarder(f'bh-l2fwd {mode}', 'bh', ['--rx-mode', mode]), taps)
               for mode in ('interrupt', 'adaptive')]
+    # Without Rx interrupts an idle adaptive worker wakes once per back-off ceiling.
+    cases += [(f'bh-l2fwd adaptive, --max-backoff {us} on net_ring',
+               Forwarder('bh-l2fwd adaptive', 'bh', ['--rx-mode', 'adaptive', '--max-backoff', str(us)]), rings)
+              for us in (2000, 5000)]
     out = {}
     for label, fwd, vdevs in cases:
         res = bench.run_forwarder(fwd, vdevs, 2, a.idle_seconds, 1.0)

@@ -6,8 +6,8 @@
 #include <rte_log.h>
 
 #include "bh_context.h"
-#include "log_private.h"
 #include "bh_softirq.h"
+#include "log_private.h"
 #include "softirq_private.h"
 
 namespace bh {

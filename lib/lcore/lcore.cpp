@@ -17,9 +17,9 @@
 
 #include "bh_context.h"
 #include "bh_lcore.h"
-#include "log_private.h"
 #include "bh_softirq.h"
 #include "lcore_private.h"
+#include "log_private.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
 #include "telemetry_private.h"

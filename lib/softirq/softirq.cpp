@@ -12,8 +12,8 @@
 
 #include "bh_context.h"
 #include "bh_lcore.h"
-#include "log_private.h"
 #include "bh_softirq.h"
+#include "log_private.h"
 #include "softirq_private.h"
 #include "softirq_trace.h"
 

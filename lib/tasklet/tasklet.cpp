@@ -4,11 +4,11 @@
 #include <rte_log.h>
 
 #include "bh_context.h"
-#include "log_private.h"
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_tasklet.h"
 #include "intrusive_inbox.h"
+#include "log_private.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
 #include "tasklet_trace.h"

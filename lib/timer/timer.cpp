@@ -9,9 +9,9 @@
 
 #include "bh_context.h"
 #include "bh_lcore.h"
-#include "log_private.h"
 #include "bh_softirq.h"
 #include "bh_timer.h"
+#include "log_private.h"
 #include "softirq_private.h"
 #include "timer_private.h"
 

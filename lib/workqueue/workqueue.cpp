@@ -19,11 +19,11 @@
 #include <rte_log.h>
 
 #include "bh_context.h"
-#include "log_private.h"
 #include "bh_percpu.h"
 #include "bh_workqueue.h"
 #include "intrusive_inbox.h"
 #include "lcore_private.h"
+#include "log_private.h"
 #include "softirq_private.h"
 #include "wait_private.h"
 #include "workqueue_private.h"

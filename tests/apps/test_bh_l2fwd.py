@@ -338,6 +338,7 @@ REFUSALS = {
     'rejects_too_few_lcores': Refusal(4, ['-p', '0xf', '-q', '1'], r'lcore', eal=('-l', '0-1')),
     'rejects_no_frame_checks_with_mac_updating': Refusal(2, [*TWO_PORTS, '--no-frame-checks'], r'frame-checks'),
     'rejects_bad_app_task_time': Refusal(2, [*TWO_PORTS, '--app-task', '-5'], r'app task'),
+    'rejects_back_off_ceiling_under_10_us': Refusal(2, [*TWO_PORTS, '--max-backoff', '5'], r'back-off'),
     'config_rejects_syntax_error': Refusal(2, [], r'config|\.ini', config='[l2fwd\nportmask=0x3\n'),
     'config_rejects_bad_value': Refusal(2, [], r'rx-mode|fast',
                                         config='[l2fwd]\nportmask=0x3\nqueues=2\nrx-mode=fast\n'),
@@ -396,6 +397,24 @@ class FullLoad(L2fwdTest):
         self.assertGreater(summary['ports']['0']['rx'], 0, 'no load: port 0 received nothing')
         runs = summary['lcores']['1']['app_task_runs']
         self.assertGreater(runs / summary['seconds'], 1000, f'app task starved: {runs} runs\n{app.report()}')
+
+
+class IdlePorts(L2fwdTest):
+
+    def idle_sleeps_per_second(self, *args):
+        # net_ring ports have no Rx interrupt and, unfed, stay empty.
+        app = self.run_to_end(['net_ring0', 'net_ring1'],
+                              [*TWO_PORTS, '--rx-mode', 'adaptive', *args, '--duration', '1'])
+        summary = app.summary()
+        return summary['lcores']['1']['sleeps'] / summary['seconds']
+
+    def test_l2fwd_max_backoff_sets_how_often_an_idle_worker_wakes(self):
+        default = self.idle_sleeps_per_second()
+        longer = self.idle_sleeps_per_second('--max-backoff', '20000')
+        # The worker sleeps until its ports' next poll: about 1000 times a
+        # second at the 1 ms default ceiling, about 50 at 20 ms.
+        self.assertGreater(default, 300, 'default ceiling: the idle worker hardly sleeps')
+        self.assertLess(longer, 150, f'--max-backoff 20000 not applied: {longer:.0f} sleeps/s (default {default:.0f})')
 
 
 # ---------------------------------------------------------------- kernel traffic

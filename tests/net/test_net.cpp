@@ -291,6 +291,36 @@ TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_t
 	       idle.backoffs, ls.sleeps, idle_polls);
 }
 
+TEST_F(net_test, test_net_adaptive_backoff_ceiling_is_the_queues_setting)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("ca");
+	ring_port &b = port("cb");
+	forward_to fwd(b.id);
+	net::rxq_conf c{a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100};
+	c.max_backoff_ns = 5000;
+	EXPECT_EQ(net::net_add_rxq(c), -EINVAL) << "a ceiling under the 10 us first step";
+	c.max_backoff_ns = 2000000000;
+	EXPECT_EQ(net::net_add_rxq(c), -EINVAL) << "a ceiling over 1 s";
+	c.max_backoff_ns = 20000000;
+	ASSERT_EQ(net::net_add_rxq(c), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	ASSERT_EQ(lcore_set_idle(lcore(), idle_mode::sleep, 100), 0);
+	go();
+	std::this_thread::sleep_for(300ms);
+	/* At a 20 ms ceiling: about 15 polls in 300 ms, where the default 1 ms gives about 300. */
+	const uint64_t polls = net::softnet_get(lcore()).polls;
+	std::this_thread::sleep_for(300ms);
+	const uint64_t idle_polls = net::softnet_get(lcore()).polls - polls;
+	EXPECT_LT(idle_polls, 40u) << "the queue's ceiling was not used";
+	EXPECT_GT(idle_polls, 5u) << "the queue is no longer polled while idle";
+	inject_all(a, frames(0, 100));
+	auto out = collect_n(b, 100);
+	EXPECT_EQ(out.size(), 100u) << "traffic was not picked up after the back-off";
+	test::free_all(out);
+	printf("adaptive without interrupts, 20 ms ceiling: %" PRIu64 " polls in 300 ms idle\n", idle_polls);
+}
+
 TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)
 {
 	/*

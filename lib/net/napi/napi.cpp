@@ -4,11 +4,11 @@
 #include <rte_cycles.h>
 #include <rte_log.h>
 
-#include "log_private.h"
 #include "bh_napi.h"
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "intrusive_inbox.h"
+#include "log_private.h"
 #include "napi_private.h"
 #include "napi_trace.h"
 #include "softirq_private.h"

@@ -150,6 +150,14 @@ struct rxq_conf {
 	packet_handler *handler = nullptr; /**< receives its bursts */
 	int weight = 64;                   /**< packets per NAPI poll */
 	unsigned idle_polls = 1000; /**< adaptive: empty polls before arming the interrupt */
+	/**
+	 * Adaptive on a queue without Rx interrupts: the longest sleep between
+	 * polls of an idle queue, 10 us .. 1 s. Each empty poll doubles the
+	 * sleep from 10 us up to this ceiling, so it bounds both the delay of
+	 * the first packet after an idle spell and the wake-ups an idle lcore
+	 * costs (about one per ceiling: 1 ms gives 1000 a second).
+	 */
+	uint64_t max_backoff_ns = 1000000;
 };
 
 /**

@@ -15,12 +15,12 @@
 
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
-#include "log_private.h"
 #include "bh_netdev.h"
 #include "bh_percpu.h"
 #include "bh_port.h"
 #include "bh_softirq.h"
 #include "bh_timer.h"
+#include "log_private.h"
 #include "napi_private.h"
 #include "net_telemetry_private.h"
 
@@ -30,7 +30,7 @@ namespace {
 
 constexpr unsigned burst = 32;
 constexpr unsigned ndrop = unsigned(drop_reason::count);
-constexpr uint64_t min_backoff_ns = 10000, max_backoff_ns = 1000000;
+constexpr uint64_t min_backoff_ns = 10000, backoff_limit_ns = 1000000000;
 
 net_conf conf;           /* [I] from net_init */
 bool initialised = false;
@@ -39,7 +39,7 @@ struct net_lcore;
 
 /*
  * One Rx queue on its lcore. mode, port, queue, fd, handler, handler_checks,
- * idle_polls: [I]. state: written by
+ * idle_polls, max_backoff_ns: [I]. state: written by
  * the irq handler (lcore thread) and the poll function (executor), hence
  * atomic. empty, backoff_ns, next_poll: [X].
  */
@@ -52,6 +52,7 @@ struct rxq {
 	packet_handler *handler;
 	bool handler_checks; /* [I] handler->checks_frames(), asked once */
 	unsigned idle_polls;
+	uint64_t max_backoff_ns;
 	int fd = -1;
 	std::atomic<int> state{polling};
 	unsigned empty = 0;
@@ -60,7 +61,8 @@ struct rxq {
 
 	rxq(net_lcore *o, const rxq_conf &c, int (*poll)(napi &, int))
 		: n(poll, this, c.weight), owner(o), port(c.port), queue(c.queue), mode(c.mode), handler(c.handler),
-		  handler_checks(c.handler->checks_frames()), idle_polls(c.idle_polls)
+		  handler_checks(c.handler->checks_frames()), idle_polls(c.idle_polls),
+		  max_backoff_ns(c.max_backoff_ns)
 	{
 	}
 };
@@ -311,7 +313,7 @@ void complete(rxq &q, int done)
 				l.to_interrupt.add();
 				arm(q);
 			} else {
-				q.backoff_ns = std::clamp(q.backoff_ns * 2, min_backoff_ns, max_backoff_ns);
+				q.backoff_ns = std::clamp(q.backoff_ns * 2, min_backoff_ns, q.max_backoff_ns);
 				q.next_poll = rte_rdtsc() + ns_to_cycles(q.backoff_ns);
 				q.state.store(rxq::backoff, std::memory_order_relaxed);
 				l.backoffs.add();
@@ -542,6 +544,11 @@ int net_add_rxq(const rxq_conf &c) noexcept
 		return rc;
 	if (!c.handler || c.weight <= 0 || (c.mode == rx_mode::adaptive && c.idle_polls == 0)) {
 		BH_LOG(ERR, log::net, "net_add_rxq: null handler, weight <= 0 or idle_polls 0");
+		return -EINVAL;
+	}
+	if (c.max_backoff_ns < min_backoff_ns || c.max_backoff_ns > backoff_limit_ns) {
+		BH_LOG(ERR, log::net, "net_add_rxq: max_backoff_ns %" PRIu64 " outside %" PRIu64 "..%" PRIu64,
+		       c.max_backoff_ns, min_backoff_ns, backoff_limit_ns);
 		return -EINVAL;
 	}
 	const int fd = c.mode == rx_mode::poll ? -1 : port_rx_intr_fd(c.port, c.queue);

@@ -9,9 +9,9 @@
 #include <rte_log.h>
 #include <rte_mbuf.h>
 
-#include "log_private.h"
 #include "bh_port.h"
 #include "bh_workqueue.h"
+#include "log_private.h"
 
 namespace bh::net {
 
