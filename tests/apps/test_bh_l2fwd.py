@@ -117,6 +117,22 @@ class App:
 class L2fwdTest(unittest.TestCase):
     """Runs bh-l2fwd in a temporary directory of its own."""
 
+    def wait_for(self, app, predicate, what):
+        deadline = time.monotonic() + READY_TIMEOUT
+        while not predicate():
+            if not app.running():
+                self.fail(f'bh-l2fwd exited while waiting for {what}\n{app.report()}')
+            if time.monotonic() > deadline:
+                self.fail(f'no {what} within {READY_TIMEOUT}s\n{app.report()}')
+            time.sleep(0.1)
+
+    def wait_for_statistics(self, app):
+        """Until the first -T report: by then the signal handlers are in place."""
+        def printed():
+            with open(app.out_path, errors='replace') as f:
+                return 'Port statistics' in f.read()
+        self.wait_for(app, printed, 'statistics report')
+
     def setUp(self):
         self.assertTrue(BIN and os.access(BIN, os.X_OK), f'bh-l2fwd binary not executable: {BIN}')
         self.workdir = tempfile.mkdtemp(prefix=f'{NAME_BASE}-')
@@ -380,6 +396,7 @@ class FullLoad(L2fwdTest):
         # net_null ports receive as fast as the worker polls; -T 1 has the
         # main lcore print statistics meanwhile.
         app = self.start(null_ports(2), [*TWO_PORTS, '-T', '1'])
+        self.wait_for_statistics(app)
         time.sleep(RUN_SECONDS)
         self.assertTrue(app.running(), f'bh-l2fwd ended before SIGTERM\n{app.report()}')
         self.assert_exit_ok(app, app.stop())
@@ -483,15 +500,6 @@ class KernelTraffic(L2fwdTest):
         sh('ethtool', '-K', inner, 'tx', 'off', 'gso', 'off')
         self.place(inner, ns, addr)
         return outer
-
-    def wait_for(self, app, predicate, what):
-        deadline = time.monotonic() + READY_TIMEOUT
-        while not predicate():
-            if not app.running():
-                self.fail(f'bh-l2fwd exited while waiting for {what}\n{app.report()}')
-            if time.monotonic() > deadline:
-                self.fail(f'no {what} within {READY_TIMEOUT}s\n{app.report()}')
-            time.sleep(0.1)
 
     def pass_traffic_and_stop(self, app, label):
         """Ping both ways and an iperf3 TCP run between the namespaces, then

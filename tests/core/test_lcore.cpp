@@ -241,7 +241,8 @@ TEST_F(lcore, test_lcore_sleep_is_bounded_by_a_pollfn_limit)
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
 	const uint64_t sleeps = lcore_get_stats(lc.id()).sleeps - s0;
 	lc.stop_loop();
-	EXPECT_GE(sleeps, 20u) << "2 ms sleeps over 100 ms";
+	/* About 50; a wake-up may wait for the CPU under load, an ignored limit gives 0 or 1. */
+	EXPECT_GE(sleeps, 5u) << "2 ms sleeps over 100 ms";
 	EXPECT_LE(sleeps, 100u) << "the lcore did not sleep the 2 ms";
 }
 

@@ -81,12 +81,16 @@ TEST_F(timer_test, test_timer_periodic_fires_until_deleted)
 	timer t(on_fire, &f);
 	test_lcore lc(1);
 	lc.start_loop();
+	const uint64_t t0 = rte_rdtsc();
 	EXPECT_EQ(timer_mod_on(lc.id(), t, 0, 2000000), 0);
 	std::this_thread::sleep_for(60ms);
-	EXPECT_EQ(timer_del_sync(t), 1);
+	/* 1, or 0 if it caught the callback running: either way it is gone. */
+	EXPECT_GE(timer_del_sync(t), 0);
+	EXPECT_FALSE(t.pending());
 	const int n = f.count.load();
+	const double elapsed_ms = test::cycles_to_ns(rte_rdtsc() - t0) / 1e6;
 	EXPECT_GE(n, 10) << "a 2 ms periodic timer over 60 ms";
-	EXPECT_LE(n, 31);
+	EXPECT_LE(n, int(elapsed_ms / 2) + 1) << "fired more often than every 2 ms over " << elapsed_ms << " ms";
 	std::this_thread::sleep_for(20ms);
 	EXPECT_EQ(f.count.load(), n) << "fired after deletion";
 	EXPECT_EQ(timer_del(t), 0);
@@ -111,9 +115,9 @@ TEST_F(timer_test, test_timer_del_before_expiry_prevents_it)
 	timer t(on_fire, &f);
 	test_lcore lc(1);
 	lc.start_loop();
-	EXPECT_EQ(timer_mod_on(lc.id(), t, 20000000), 0);
+	EXPECT_EQ(timer_mod_on(lc.id(), t, 200000000), 0);
 	EXPECT_EQ(timer_del(t), 1);
-	std::this_thread::sleep_for(50ms);
+	std::this_thread::sleep_for(250ms);
 	EXPECT_EQ(f.count.load(), 0);
 	EXPECT_EQ(timer_del(t), 0);
 }
@@ -175,7 +179,8 @@ TEST_F(timer_test, test_timer_fires_on_the_lcore_while_ksoftirqd_owns_the_rest)
 	EXPECT_FALSE(f.in_ksoftirqd.load());
 	EXPECT_EQ(f.lcore.load(), lc.id());
 	storm = false;
-	EXPECT_EQ(timer_del_sync(t), 1);
+	EXPECT_GE(timer_del_sync(t), 0);
+	EXPECT_FALSE(t.pending());
 }
 
 TEST_F(timer_test, test_timer_bad_input_and_atomic_context)

@@ -192,8 +192,9 @@ TEST_F(workqueue_test, test_workqueue_flush_work_waits_for_the_queued_instance)
 {
 	workqueue *wq = make("flushw");
 	static std::atomic<bool> done{false};
+	/* Long enough that the flush, called right after the queueing, finds it queued or running. */
 	work w([](void *) {
-		std::this_thread::sleep_for(30ms);
+		std::this_thread::sleep_for(100ms);
 		done = true;
 	});
 	EXPECT_EQ(flush_work(w), 0) << "an idle item";
@@ -222,13 +223,15 @@ TEST_F(workqueue_test, test_workqueue_flush_waits_for_earlier_items_only)
 	self = &chain;
 	ASSERT_TRUE(queue_work(wq, a));
 	ASSERT_TRUE(queue_work(wq, chain));
-	std::atomic<bool> flushed{false};
+	std::atomic<bool> flushing{false}, flushed{false};
 	std::thread flusher([&] {
+		flushing = true;
 		EXPECT_EQ(flush_workqueue(wq), 0);
 		flushed = true;
 	});
 	/* b goes in after the flush started and blocks until the gate opens. */
-	std::this_thread::sleep_for(5ms);
+	ASSERT_TRUE(wait_until([&] { return flushing.load(); }));
+	std::this_thread::sleep_for(20ms);
 	ASSERT_TRUE(queue_work(wq, b));
 	EXPECT_TRUE(wait_until([&] { return flushed.load(); }, 3000ms)) << "flush waited for later work";
 	EXPECT_EQ(before.runs.load(), 1) << "flush returned before earlier work ran";
@@ -255,12 +258,12 @@ TEST_F(workqueue_test, test_workqueue_cancel_work_sync_removes_pending_and_waits
 	EXPECT_FALSE(w.pending());
 	EXPECT_EQ(cancel_work_sync(w), 0);
 
+	/* Running and queued again: the cancel removes the pending run and waits for the running one. */
+	ASSERT_TRUE(queue_work(wq, blocker));
 	std::thread opener([&] {
 		std::this_thread::sleep_for(40ms);
 		g.open = true;
 	});
-	/* Running and queued again: the cancel removes the pending run and waits for the running one. */
-	ASSERT_TRUE(queue_work(wq, blocker));
 	EXPECT_EQ(cancel_work_sync(blocker), 1);
 	EXPECT_FALSE(blocker.running()) << "cancel_work_sync returned while it ran";
 	EXPECT_EQ(g.runs.load(), 1);
@@ -412,13 +415,14 @@ TEST_F(workqueue_test, test_workqueue_drain_refuses_outside_queueing_but_allows_
 	next_item = &chain;
 	ASSERT_TRUE(queue_work(wq, blocker));
 	ASSERT_TRUE(queue_work(wq, chain));
-	std::atomic<bool> drained{false};
+	std::atomic<bool> draining{false}, drained{false};
 	std::thread drainer([&] {
+		draining = true;
 		EXPECT_EQ(drain_workqueue(wq), 0);
 		drained = true;
 	});
-	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
-	std::this_thread::sleep_for(10ms);
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1 && draining.load(); }));
+	std::this_thread::sleep_for(20ms);
 	counter c;
 	work outsider(count, &c);
 	log_capture log;
