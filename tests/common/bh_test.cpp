@@ -1,13 +1,19 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <algorithm>
+#include <atomic>
 #include <cinttypes>
 #include <climits>
 #include <csignal>
 #include <cstring>
 #include <dirent.h>
 #include <fstream>
+#include <mutex>
 #include <pthread.h>
 #include <sstream>
 #include <unistd.h>
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#include <sanitizer/common_interface_defs.h>
+#endif
 
 #include <rte_cycles.h>
 #include <rte_eal.h>
@@ -226,30 +232,53 @@ public:
 	static constexpr unsigned timeout_s = 120;
 };
 
+/*
+ * A test binary that dies (an abort, which a death test's child does on
+ * purpose; the watchdog; a sanitizer report) skips the atexit handler that
+ * removes the EAL's runtime directory, and its fixtures' tear-downs: remove
+ * the directory here, empty as it is with --no-shconf, and run what the
+ * tests asked to run in that case. The process is dying: system() from a
+ * signal handler is acceptable here, and the list is only appended to.
+ */
+char runtime_dir[PATH_MAX];
+std::mutex killed_cleanups_m;
+std::vector<std::string> killed_cleanups;
+
+void clean_up_after_death()
+{
+	static std::atomic<bool> once{false};
+	if (once.exchange(true))
+		return;
+	rmdir(runtime_dir);
+	for (const std::string &cmd : killed_cleanups)
+		(void)!system((cmd + " >/dev/null 2>&1").c_str());
+}
+
 void on_alarm(int)
 {
 	static const char msg[] = "watchdog: test hung, killing the test binary: ";
 	(void)!write(2, msg, sizeof(msg) - 1);
 	(void)!write(2, watchdog::current, strlen(watchdog::current));
 	(void)!write(2, "\n", 1);
+	clean_up_after_death();
 	_exit(3);
 }
 
-/*
- * A test that aborts (a death test's child does, on purpose) skips the
- * atexit handler that removes the EAL's runtime directory: remove it here,
- * empty as it is with --no-shconf, then abort as asked.
- */
-char runtime_dir[PATH_MAX];
-
 void on_abort(int)
 {
-	rmdir(runtime_dir);
+	clean_up_after_death();
 	signal(SIGABRT, SIG_DFL);
 	raise(SIGABRT);
 }
 
 } // namespace
+
+void cleanup_if_killed(const std::string &cmd)
+{
+	std::lock_guard lock(killed_cleanups_m);
+	if (std::find(killed_cleanups.begin(), killed_cleanups.end(), cmd) == killed_cleanups.end())
+		killed_cleanups.push_back(cmd);
+}
 
 } // namespace bh::test
 
@@ -266,6 +295,10 @@ int main(int argc, char **argv)
 	}
 	snprintf(bh::test::runtime_dir, sizeof(bh::test::runtime_dir), "%s", rte_eal_get_runtime_dir());
 	signal(SIGABRT, bh::test::on_abort);
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+	/* A sanitizer report with halt_on_error ends the process with _exit, not abort. */
+	__sanitizer_set_death_callback(bh::test::clean_up_after_death);
+#endif
 	signal(SIGALRM, bh::test::on_alarm);
 	::testing::UnitTest::GetInstance()->listeners().Append(new bh::test::watchdog);
 	bh::set_sleep_check_mode(bh::sleep_check_mode::error);

@@ -79,6 +79,14 @@ double cycles_to_ns(uint64_t cycles);
 /* CPU time (user+sys) of thread @p tid in nanoseconds, from /proc. */
 uint64_t thread_cpu_ns(pid_t tid);
 
+/*
+ * Runs shell command @p cmd (quietly) if the test binary dies before its
+ * fixtures tear down: an abort, the watchdog, a sanitizer report. For
+ * what a test made outside the process (network namespaces, interfaces);
+ * the command must be harmless when there is nothing left to remove.
+ */
+void cleanup_if_killed(const std::string &cmd);
+
 /* Thread id of the first thread of this process named @p comm, or 0. */
 pid_t find_thread(const std::string &comm);
 

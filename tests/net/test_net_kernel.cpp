@@ -73,10 +73,11 @@ protected:
 	}
 	void cleanup_namespaces()
 	{
-		sh("ip netns del " + ns1_);
-		sh("ip netns del " + ns2_);
-		sh("ip link del " + name("bva"));
-		sh("ip link del " + name("bvb"));
+		for (const std::string &cmd : {"ip netns del " + ns1_, "ip netns del " + ns2_, "ip link del " + name("bva"),
+					       "ip link del " + name("bvb")}) {
+			sh(cmd);
+			test::cleanup_if_killed(cmd);
+		}
 	}
 
 	/* A port whose kernel side ends up in @p ns with @p addr. */
