@@ -39,8 +39,6 @@ struct kthread {
 
 std::mutex threads_mutex;
 kthread threads[max_lcores];
-/* Indexed by DPDK lcore id: set by the ksoftirqd thread holding that id. */
-std::atomic<bool> held_ids[max_lcores];
 ksoftirqd_config kconfig; /* [I] under threads_mutex, read at spawn */
 bool config_locked;       /* set while bh::start() holds the table */
 
@@ -71,10 +69,9 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	softirq_lcore &s = softirq_state[lcore];
 	kthread &k = threads[lcore];
 	const bool registered = rte_thread_register() == 0;
-	if (registered) {
-		held_ids[rte_lcore_id()].store(true, std::memory_order_relaxed);
+	if (registered)
 		k.dpdk_lcore.store(rte_lcore_id(), std::memory_order_relaxed);
-	} else
+	else
 		BH_LOG(WARNING, log::ksoftirqd, "ksoftirqd/%u: no DPDK lcore id (%s): mbufs it frees bypass the mempool caches",
 		       lcore, rte_strerror(rte_errno));
 	k.ready.store(true, std::memory_order_release);
@@ -107,7 +104,6 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	s.ksoftirqd_active.store(false, std::memory_order_release);
 	if (registered) {
 		k.dpdk_lcore.store(LCORE_ID_ANY, std::memory_order_relaxed);
-		held_ids[rte_lcore_id()].store(false, std::memory_order_relaxed);
 		rte_thread_unregister();
 	}
 }
@@ -238,11 +234,6 @@ ksoftirqd_stats ksoftirqd_get_stats(unsigned lcore) noexcept
 	for (unsigned nr = 0; nr < NR_SOFTIRQS; nr++)
 		st.softirqs += s.run_ksoftirqd[nr].read();
 	return st;
-}
-
-bool detail::ksoftirqd_holds(unsigned id) noexcept
-{
-	return id < max_lcores && held_ids[id].load(std::memory_order_relaxed);
 }
 
 bool in_ksoftirqd() noexcept

@@ -227,9 +227,13 @@ int add_fn(const char *what, unsigned lcore, pollfn &fn, pollfn *(lcore_loop::*a
 
 bool detail::lcore_valid(unsigned lcore) noexcept
 {
+	/*
+	 * EAL lcores and the registered threads that attached: not any
+	 * ROLE_NON_EAL id, which ksoftirqd threads hold too (for their
+	 * mempool caches) without being lcores of the framework.
+	 */
 	return lcore < max_lcores &&
-	       (rte_lcore_has_role(lcore, ROLE_RTE) ||
-		(rte_lcore_has_role(lcore, ROLE_NON_EAL) && !detail::ksoftirqd_holds(lcore)));
+	       (rte_lcore_has_role(lcore, ROLE_RTE) || loops[lcore].attached.load(std::memory_order_acquire));
 }
 
 rte_cpuset_t detail::lcore_cpus(unsigned lcore) noexcept
@@ -259,7 +263,7 @@ int start() noexcept
 	}
 	detail::softirq_freeze(true);
 	for (unsigned l = 0; l < max_lcores; l++) {
-		if (!rte_lcore_has_role(l, ROLE_RTE) && !loops[l].attached.load(std::memory_order_acquire))
+		if (!detail::lcore_valid(l))
 			continue;
 		if (const int rc = detail::ksoftirqd_spawn(l, detail::lcore_cpus(l))) {
 			detail::ksoftirqd_reap_all();

@@ -112,13 +112,8 @@ void softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept;
 int ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noexcept;
 void ksoftirqd_reap(unsigned lcore) noexcept;
 void ksoftirqd_reap_all() noexcept;
-/*
- * True if DPDK lcore id @p id is a ksoftirqd thread's own (non-EAL) id:
- * an identity for DPDK's per-lcore caches, not an lcore of the framework.
- */
-bool ksoftirqd_holds(unsigned id) noexcept;
 
-/* Whether @p lcore is an lcore DPDK knows (EAL or registered). */
+/* Whether @p lcore is an lcore of the framework: an EAL lcore or a registered thread that attached. */
 bool lcore_valid(unsigned lcore) noexcept;
 
 
