@@ -64,6 +64,23 @@ protected:
 		lc_->start_loop();
 	}
 	void check_tx_backlog(bool as_burst);
+	/* Binds adaptive queue @p c, forwarding to @p tx, and starts the lcore, which may sleep. */
+	void start_adaptive(const net::rxq_conf &c, uint16_t tx)
+	{
+		ASSERT_EQ(net::net_add_rxq(c), 0);
+		ASSERT_EQ(net::net_add_txq(tx, 0, lcore()), 0);
+		ASSERT_EQ(lcore_set_idle(lcore(), idle_mode::sleep, 100), 0);
+		go();
+	}
+	/* The lcore's NET_RX polls over @p window. */
+	uint64_t polls_over(std::chrono::milliseconds window)
+	{
+		const uint64_t before = net::softnet_get(lcore()).polls;
+		std::this_thread::sleep_for(window);
+		return net::softnet_get(lcore()).polls - before;
+	}
+	/* How many of @p n frames injected into @p a come out of @p b. */
+	size_t forwarded(ring_port &a, ring_port &b, unsigned n);
 	std::vector<std::unique_ptr<ring_port>> ports_;
 };
 
@@ -135,6 +152,15 @@ TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 	free(buf);
 	EXPECT_NE(dump.find("time_squeeze"), std::string::npos) << dump;
 	EXPECT_NE(dump.find(std::to_string(lcore()) + " "), std::string::npos) << dump;
+}
+
+size_t net_test::forwarded(ring_port &a, ring_port &b, unsigned n)
+{
+	inject_all(a, frames(0, n));
+	auto out = collect_n(b, n);
+	const size_t got = out.size();
+	test::free_all(out);
+	return got;
 }
 
 /* What a full Tx ring refuses waits in the backlog, in order, whether the handler sends one by one or in bursts. */
@@ -271,24 +297,16 @@ TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_t
 	ring_port &a = port("aa");
 	ring_port &b = port("ab");
 	forward_to fwd(b.id);
-	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100}), 0);
-	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
-	ASSERT_EQ(lcore_set_idle(lcore(), idle_mode::sleep, 100), 0);
-	go();
+	start_adaptive({a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100}, b.id);
 	std::this_thread::sleep_for(200ms);
 	const net::lcore_net_stats idle = net::net_lcore_stats(lcore());
 	const lcore_stats ls = lcore_get_stats(lcore());
 	EXPECT_GT(idle.backoffs, 0u) << "no back-off on an idle queue without interrupts";
 	EXPECT_GT(ls.sleeps, 100u) << "the idle lcore did not sleep between polls";
 	/* Backed off to its 1 ms ceiling, the queue is polled about once a millisecond, not idle_polls times. */
-	const uint64_t polls = net::softnet_get(lcore()).polls;
-	std::this_thread::sleep_for(300ms);
-	const uint64_t idle_polls = net::softnet_get(lcore()).polls - polls;
+	const uint64_t idle_polls = polls_over(300ms);
 	EXPECT_LT(idle_polls, 1000u) << "an idle queue in back-off is polled too often";
-	inject_all(a, frames(0, 1000));
-	auto out = collect_n(b, 1000);
-	EXPECT_EQ(out.size(), 1000u) << "traffic was not picked up after the back-off";
-	test::free_all(out);
+	EXPECT_EQ(forwarded(a, b, 1000), 1000u) << "traffic was not picked up after the back-off";
 	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle, then %" PRIu64
 	       " polls in 300 ms; 1000 packets forwarded after\n",
 	       idle.backoffs, ls.sleeps, idle_polls);
@@ -306,21 +324,13 @@ TEST_F(net_test, test_net_adaptive_backoff_ceiling_is_the_queues_setting)
 	c.max_backoff_ns = 2000000000;
 	EXPECT_EQ(net::net_add_rxq(c), -EINVAL) << "a ceiling over 1 s";
 	c.max_backoff_ns = 20000000;
-	ASSERT_EQ(net::net_add_rxq(c), 0);
-	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
-	ASSERT_EQ(lcore_set_idle(lcore(), idle_mode::sleep, 100), 0);
-	go();
+	start_adaptive(c, b.id);
 	std::this_thread::sleep_for(300ms);
 	/* At a 20 ms ceiling: about 15 polls in 300 ms, where the default 1 ms gives about 300. */
-	const uint64_t polls = net::softnet_get(lcore()).polls;
-	std::this_thread::sleep_for(300ms);
-	const uint64_t idle_polls = net::softnet_get(lcore()).polls - polls;
+	const uint64_t idle_polls = polls_over(300ms);
 	EXPECT_LT(idle_polls, 40u) << "the queue's ceiling was not used";
 	EXPECT_GT(idle_polls, 5u) << "the queue is no longer polled while idle";
-	inject_all(a, frames(0, 100));
-	auto out = collect_n(b, 100);
-	EXPECT_EQ(out.size(), 100u) << "traffic was not picked up after the back-off";
-	test::free_all(out);
+	EXPECT_EQ(forwarded(a, b, 100), 100u) << "traffic was not picked up after the back-off";
 	printf("adaptive without interrupts, 20 ms ceiling: %" PRIu64 " polls in 300 ms idle\n", idle_polls);
 }
 
