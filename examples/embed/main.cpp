@@ -219,7 +219,7 @@ int main(int argc, char **argv)
 	if (!wq || rte_eal_remote_launch(worker_loop, nullptr, worker) != 0) {
 		fprintf(stderr, "bh-embed: cannot create the work queue or launch lcore %u\n", worker);
 		bh::stop();
-		rte_eal_cleanup();
+		bh::eal_cleanup();
 		return 1;
 	}
 
@@ -247,6 +247,7 @@ int main(int argc, char **argv)
 		       res.work_on_lcore ? "an lcore" : "not an lcore", res.work_may_sleep ? "may sleep" : "may not sleep",
 		       res.loop_iterations.load());
 	}
-	rte_eal_cleanup();
+	/* Not rte_eal_cleanup(): the framework's timers must know the EAL's memory is gone. */
+	bh::eal_cleanup();
 	return rc;
 }

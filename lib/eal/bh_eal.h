@@ -62,9 +62,14 @@ int eal_attach() noexcept;
 const std::string &eal_file_prefix() noexcept;
 
 /**
- * rte_eal_cleanup(), then removes the runtime directory of the prefix
- * eal_init() chose (DPDK leaves it behind). Once, at exit, from the main
- * thread. @return rte_eal_cleanup()'s result.
+ * Ends the EAL: finalises the timers (from here on every bh timer call, and
+ * a timer's or delayed work's destructor, is a no-op that touches only the
+ * object, so objects that outlive it end quietly), runs rte_eal_cleanup(),
+ * then removes the runtime directory of the prefix eal_init() chose (DPDK
+ * leaves it behind). Once, at exit, from the main thread, after bh::stop().
+ * An application that initialised the EAL itself ends with this call too,
+ * instead of rte_eal_cleanup().
+ * @return rte_eal_cleanup()'s result.
  */
 int eal_cleanup() noexcept;
 

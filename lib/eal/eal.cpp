@@ -16,6 +16,7 @@
 #include "bh_eal.h"
 #include "bh_lcore.h"
 #include "log_private.h"
+#include "timer_private.h"
 
 namespace bh {
 
@@ -135,6 +136,7 @@ const std::string &eal_file_prefix() noexcept
 
 int eal_cleanup() noexcept
 {
+	detail::timer_subsys_finalize();
 	const int rc = rte_eal_cleanup();
 	remove_runtime_dir();
 	return rc;

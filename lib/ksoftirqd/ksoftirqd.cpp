@@ -114,7 +114,15 @@ void detail::exec_lock_acquire(softirq_lcore &s) noexcept
 {
 	if (exec_lock_try(s))
 		return;
-	s.lcore_waits.store(true, std::memory_order_release);
+	/*
+	 * Only the lcore announces that it waits: ksoftirqd steps aside for it
+	 * after each batch. ksoftirqd waiting for the lcore must not touch the
+	 * flag, or its clearing store could erase the lcore's announcement and
+	 * leave the lcore spinning against a ksoftirqd that never steps aside.
+	 */
+	const bool lcore = tl_role != thread_role::ksoftirqd;
+	if (lcore)
+		s.lcore_waits.store(true, std::memory_order_release);
 	unsigned spins = 0;
 	while (!exec_lock_try(s)) {
 		if (++spins < 128)
@@ -122,7 +130,8 @@ void detail::exec_lock_acquire(softirq_lcore &s) noexcept
 		else
 			sched_yield();
 	}
-	s.lcore_waits.store(false, std::memory_order_release);
+	if (lcore)
+		s.lcore_waits.store(false, std::memory_order_release);
 }
 
 bool detail::exec_lock_try(softirq_lcore &s) noexcept

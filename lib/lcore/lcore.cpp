@@ -56,6 +56,7 @@ struct lcore_loop {
 	unsigned ntop = 0, ntasks = 0; /* [C] */
 	std::atomic<bool> running{false};  /* [L] sets, [A] reads */
 	std::atomic<bool> attached{false}; /* [L] */
+	bool polled = false;               /* [L] an embedder drives it with lcore_poll_once */
 	std::atomic<bool> stop_req{false}; /* [A] */
 	std::atomic<idle_mode> idle{idle_mode::poll};   /* [A] */
 	std::atomic<unsigned> max_sleep_ms{100};        /* [A] */
@@ -348,6 +349,10 @@ int lcore_detach() noexcept
 	}
 	detail::ksoftirqd_reap(id);
 	do_softirq();
+	if (l.polled) {
+		l.polled = false;
+		detail::timer_lcore_offline(id);
+	}
 	l.attached.store(false, std::memory_order_release);
 	detail::tl_lcore = no_lcore;
 	detail::tl_role = detail::thread_role::other;
@@ -493,6 +498,7 @@ int lcore_run() noexcept
 		BH_LOG(ERR, log::lcore, "lcore_run: lcore %u already runs its loop", id);
 		return -EALREADY;
 	}
+	detail::timer_lcore_online(id);
 	uint64_t t0 = rte_rdtsc();
 	while (!l.stop_req.load(std::memory_order_relaxed)) {
 		const bool work = iterate(id, l, s, t0);
@@ -511,6 +517,8 @@ int lcore_run() noexcept
 		t0 = t1;
 	}
 	do_softirq();
+	if (!l.polled)
+		detail::timer_lcore_offline(id);
 	l.stop_req.store(false, std::memory_order_relaxed);
 	l.running.store(false, std::memory_order_release);
 	return 0;
@@ -526,7 +534,12 @@ bool lcore_poll_once() noexcept
 	if (detail::tl_role != detail::thread_role::lcore && lcore_attach() != 0)
 		return false;
 	const unsigned id = lcore_id();
-	return iterate(id, loops[id], softirq_state[id], rte_rdtsc());
+	lcore_loop &l = loops[id];
+	if (!l.polled) {
+		l.polled = true;
+		detail::timer_lcore_online(id);
+	}
+	return iterate(id, l, softirq_state[id], rte_rdtsc());
 }
 
 void lcore_request_stop(unsigned lcore) noexcept

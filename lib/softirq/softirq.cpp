@@ -277,7 +277,13 @@ void do_softirq() noexcept
 			detail::wakeup_softirqd(s);
 		return;
 	}
-	if (config.policy == ksoftirqd_policy::inline_always && detail::exec_lock_try(s)) {
+	if (config.policy == ksoftirqd_policy::inline_always) {
+		/*
+		 * Take a turn, as mainline Linux does at every irq exit: wait for
+		 * ksoftirqd to end its batch (it steps aside when it sees us waiting)
+		 * rather than try once and lose whenever the two share a CPU.
+		 */
+		detail::exec_lock_acquire(s);
 		detail::run_softirqs(s, who, ~0u);
 		detail::exec_lock_release(s);
 	} else if (pending & detail::lcore_only_mask) {

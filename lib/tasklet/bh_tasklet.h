@@ -19,7 +19,10 @@
  * A tasklet runs on the lcore that scheduled it. A thread that is not an
  * lcore names the target lcore (tasklet_schedule_on); the tasklet then goes
  * through that lcore's lock-free inbox and the lcore is woken if it sleeps.
- * The HI and TASKLET softirqs are registered by bh::start(). Scheduling
+ * The HI and TASKLET softirqs are registered by bh::start(); bh::stop()
+ * drops the tasklets still scheduled once every loop has returned (a
+ * disabled one, say), counting them as killed, so that tasklet_kill() after
+ * stop returns at once and nothing points at a freed tasklet. Scheduling
  * allocates nothing: the tasklet is its own list node.
  */
 
@@ -98,7 +101,8 @@ private:
  * append and a raise.
  * @return 1 if this call queued it; 0 if it was already scheduled (nothing
  *   done); -ENODEV if the calling thread is not an lcore (logged: use
- *   tasklet_schedule_on).
+ *   tasklet_schedule_on); -EPERM outside bh::start() .. bh::stop(), when
+ *   no softirq would run it (logged).
  */
 int tasklet_schedule(tasklet &t) noexcept;
 
@@ -124,7 +128,8 @@ void tasklet_disable_nosync(tasklet &t) noexcept;
  * then until the matching tasklet_enable() the function will not start.
  * May block: not from a top half, a softirq or with bottom halves disabled.
  * @return 0; -EDEADLK from such a context (reported by might_sleep; the
- *   count is not changed).
+ *   count is not changed), and from @p t itself (it would wait for itself;
+ *   checked first and reported naming tasklet_disable, in every build).
  */
 int tasklet_disable(tasklet &t) noexcept;
 
@@ -141,7 +146,9 @@ int tasklet_enable(tasklet &t) noexcept;
  * scheduling it again afterwards. The lcore it is queued on must be
  * running its softirqs. May block: not from a top half, a softirq or with
  * bottom halves disabled.
- * @return 0; -EDEADLK from such a context.
+ * @return 0; -EDEADLK from such a context, and from @p t itself (it would
+ *   wait for itself; checked first and reported naming tasklet_kill, in
+ *   every build).
  */
 int tasklet_kill(tasklet &t) noexcept;
 

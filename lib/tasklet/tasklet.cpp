@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <cerrno>
 
+#include <rte_branch_prediction.h>
 #include <rte_log.h>
 
 #include "bh_context.h"
@@ -59,7 +60,19 @@ struct tasklet_lcore {
 };
 
 per_lcore<tasklet_lcore> tasklet_state;
-bool opened[2]; /* which of HI/TASKLET bh::start() registered for us */
+bool opened[2]; /* [I] which of HI/TASKLET bh::start() registered for us, until bh::stop() */
+
+/* The tasklet whose function the calling thread runs right now. */
+constinit thread_local tasklet *tl_running __attribute__((tls_model("initial-exec"))) = nullptr;
+
+/* A wait for @p t from inside @p t would never end. */
+int self_wait_check(const char *fn, tasklet &t)
+{
+	if (tl_running != &t)
+		return 0;
+	BH_LOG(ERR, log::tasklet, "%s: called from the tasklet itself, it would wait for itself", fn);
+	return -EDEADLK;
+}
 
 void append(tasklet_list &l, tasklet &t)
 {
@@ -108,7 +121,9 @@ void tasklet_action(list_kind kind)
 				 */
 				state.fetch_and(~access::sched, std::memory_order_acq_rel);
 				bh_trace_tasklet_entry(lcore, &t, access::func(t));
+				tl_running = &t;
 				access::call(t);
+				tl_running = nullptr;
 				bh_trace_tasklet_exit(lcore, &t, access::func(t));
 				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
@@ -138,6 +153,10 @@ int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
 	if (!local && !detail::lcore_valid(lcore)) {
 		BH_LOG(ERR, log::tasklet, "%s: lcore %u is not an enabled lcore", fn, lcore);
 		return -EINVAL;
+	}
+	if (unlikely(!opened[kind])) {
+		BH_LOG(ERR, log::tasklet, "%s: tasklets run between bh::start() and bh::stop()", fn);
+		return -EPERM;
 	}
 	if (access::state(t).fetch_or(access::sched, std::memory_order_acq_rel) & access::sched)
 		return 0;
@@ -182,6 +201,8 @@ void tasklet_disable_nosync(tasklet &t) noexcept
 
 int tasklet_disable(tasklet &t) noexcept
 {
+	if (const int rc = self_wait_check("tasklet_disable", t))
+		return rc;
 	if (const int rc = might_sleep("tasklet_disable"))
 		return rc;
 	tasklet_disable_nosync(t);
@@ -203,6 +224,8 @@ int tasklet_enable(tasklet &t) noexcept
 
 int tasklet_kill(tasklet &t) noexcept
 {
+	if (const int rc = self_wait_check("tasklet_kill", t))
+		return rc;
 	if (const int rc = might_sleep("tasklet_kill"))
 		return rc;
 	std::atomic<unsigned> &state = access::state(t);
@@ -240,9 +263,32 @@ void detail::tasklet_softirqs_open() noexcept
 
 void detail::tasklet_softirqs_close() noexcept
 {
-	for (unsigned k = 0; k < 2; k++)
+	for (unsigned k = 0; k < 2; k++) {
 		if (opened[k])
 			close_softirq(list_softirq[k]);
+		opened[k] = false;
+	}
+	/*
+	 * No executor runs any more (the loops returned, ksoftirqd is gone):
+	 * what is still scheduled (disabled, or scheduled after its lcore's
+	 * last pass) would stay SCHED forever, and tasklet_kill() wait for it.
+	 * Drop it, as tasklet_kill would have.
+	 */
+	for (unsigned l = 0; l < max_lcores; l++) {
+		tasklet_lcore &st = tasklet_state[l];
+		for (tasklet_list &list : st.lists) {
+			splice_inbox(list);
+			for (tasklet *t = list.head; t;) {
+				tasklet *next = access::next(*t);
+				access::next(*t) = nullptr;
+				access::state(*t).fetch_and(~access::sched, std::memory_order_release);
+				st.killed.add();
+				t = next;
+			}
+			list.head = nullptr;
+			list.tail = &list.head;
+		}
+	}
 }
 
 } // namespace bh

@@ -147,7 +147,10 @@ int tasklet_reply(unsigned lcore, rte_tel_data *d)
 int timer_reply(unsigned lcore, rte_tel_data *d)
 {
 	const timer_stats s = timer_get_stats(lcore);
-	return telemetry_reply(d, {{"expired", s.expired}, {"softirqs", s.softirqs}});
+	return telemetry_reply(d, {{"expired", s.expired},
+				   {"softirqs", s.softirqs},
+				   {"deferred", s.deferred},
+				   {"adopted", s.adopted}});
 }
 
 int workqueue_list(const char *, const char *params, rte_tel_data *d)

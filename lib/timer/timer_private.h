@@ -24,5 +24,16 @@ inline void timer_tick(unsigned lcore, uint64_t now) noexcept
 /* bh::start(): rte_timer subsystem and the TIMER softirq; bh::stop() undoes the latter. */
 int timer_subsys_open() noexcept;
 void timer_subsys_close() noexcept;
+/* bh::eal_cleanup(), before the EAL's memory goes: timers become no-ops. */
+void timer_subsys_finalize() noexcept;
+
+/*
+ * The lcore's loop starts (lcore_run, an embedder's first lcore_poll_once)
+ * or stops (lcore_run returns, lcore_detach), on the lcore's own thread:
+ * timers armed elsewhere may live there from online until offline, and the
+ * first lcore online takes the parked ones.
+ */
+void timer_lcore_online(unsigned lcore) noexcept;
+void timer_lcore_offline(unsigned lcore) noexcept;
 
 } // namespace bh::detail

@@ -77,18 +77,36 @@ private:
 	F f_;
 };
 
-/** A work item plus the timer that queues it (DECLARE_DELAYED_WORK). */
+/**
+ * A work item plus the timer that queues it (DECLARE_DELAYED_WORK). Its
+ * timer lives where bh_timer.h says a timer armed from the queueing
+ * context lives; the work goes, when it fires, to the pool chosen where it
+ * was queued (as queue_work() would have chosen there).
+ */
 class delayed_work : public work {
 public:
 	/** DECLARE_DELAYED_WORK / INIT_DELAYED_WORK. */
 	delayed_work(work_func fn, void *data = nullptr) noexcept;
+	/**
+	 * Takes it off its queue's list of armed delayed work and stops its
+	 * timer (waiting for a firing on another lcore). Destroying one that is
+	 * queued or running is the caller's error, as in the kernel. A no-op
+	 * after its queue was destroyed or after bh::eal_cleanup().
+	 */
+	~delayed_work();
 
 private:
 	friend struct detail::work_access;
 	static void fire(timer &t, void *self);
 	timer timer_;
+	/*
+	 * [Q] under the armed lock of wq_, the queue it is armed for: the list
+	 * destroy_workqueue() cancels. armed_ is also read without it.
+	 */
 	std::atomic<workqueue *> wq_{nullptr};
-	unsigned lcore_ = 0; /* pool the timer queues it on */
+	detail::pool *pool_ = nullptr;   /* set before the timer is armed, read when it fires */
+	delayed_work *armed_next_ = nullptr, *armed_prev_ = nullptr; /* [Q] */
+	std::atomic<bool> armed_{false}; /* [Q] writes */
 };
 
 /** How create_workqueue() builds a queue. */
@@ -111,9 +129,15 @@ workqueue *create_workqueue(const char *name, const workqueue_attrs &attrs = {})
 workqueue *create_ordered_workqueue(const char *name) noexcept;
 
 /**
- * Drains @p wq (see drain_workqueue), then stops and joins its workers and
- * frees it. May block.
- * @return 0; -EDEADLK from atomic context or from one of its own workers.
+ * Destroys @p wq: cancels the delayed work whose timer would queue it on
+ * @p wq and has not fired (each logged as a warning naming the item, and
+ * counted in the result: a timer firing into a freed queue is what this
+ * prevents), refuses queueing on it from then on, drains it (see
+ * drain_workqueue), then stops and joins its workers and frees it. Process
+ * context; blocks (drain, joins, a timer callback running elsewhere).
+ * @return the number of armed delayed works it canceled (0 normally);
+ *   -EDEADLK from atomic context or from one of its own workers (it would
+ *   wait for itself), reported naming destroy_workqueue.
  */
 int destroy_workqueue(workqueue *wq) noexcept;
 
@@ -130,10 +154,14 @@ bool queue_work(workqueue *wq, work &w) noexcept;
 bool queue_work_on(unsigned lcore, workqueue *wq, work &w) noexcept;
 
 /**
- * Queues @p dw after @p delay_ns: arms its timer on the calling lcore (the
- * main lcore for other threads), and the timer queues the work when it
- * fires. A zero delay queues at once.
- * @return true if queued or armed; false if it was already pending.
+ * Queues @p dw after @p delay_ns: arms its timer (on the calling lcore when
+ * it runs its loop, else on the housekeeping lcore: bh_timer.h), and the
+ * timer queues the work when it fires, on the pool queue_work() would pick
+ * here (the calling lcore's, or the main lcore's for other threads). A zero
+ * delay queues at once. Any context. Cost: queue_work's PENDING update, a
+ * spinlock held for a list link, and timer_mod().
+ * @return true if queued or armed; false if it was already pending, or if
+ *   @p wq is being drained or destroyed (logged), or before bh::start().
  */
 bool queue_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexcept;
 
@@ -146,10 +174,20 @@ bool mod_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noexce
 
 /**
  * Waits until the last queueing of @p w before this call has finished
- * running. May block.
- * @return 1 if it waited, 0 if @p w was idle; -EDEADLK from atomic context.
+ * running. Process context; may block.
+ * @return 1 if it waited, 0 if @p w was idle; -EDEADLK (reported naming
+ *   flush_work) from atomic context, from @p w itself, or from the one
+ *   worker of the pool @p w waits on (it would wait for itself).
  */
 int flush_work(work &w) noexcept;
+
+/**
+ * Fires @p dw's timer now if it is armed (its work is queued at once), then
+ * flush_work(): returns when the work has run (the kernel's
+ * flush_delayed_work). Process context; may block.
+ * @return as flush_work(); -EDEADLK also from @p dw itself.
+ */
+int flush_delayed_work(delayed_work &dw) noexcept;
 
 /**
  * Waits until every item queued on @p wq before this call has finished.
@@ -168,28 +206,43 @@ int drain_workqueue(workqueue *wq) noexcept;
 
 /**
  * Removes a pending @p w from its queue and waits for a running instance.
- * @return 1 if it was pending, 0 if not; -EDEADLK from atomic context.
+ * Process context; may block.
+ * @return 1 if it was pending, 0 if not; -EDEADLK from atomic context or
+ *   from @p w itself (it would wait for itself), reported naming
+ *   cancel_work_sync.
  */
 int cancel_work_sync(work &w) noexcept;
 
 /**
- * Stops @p dw's timer and removes it from its queue; does not wait for a
- * running instance. Any context.
+ * Stops @p dw's timer (a firing that is due does not happen; one running
+ * on another lcore finishes queueing it first) and removes it from its
+ * queue; does not wait for a running instance. Any context. Cost: a
+ * timer_del() and, when it was already queued, a pool lock; it spins only
+ * for the few instructions between a firing's queueing and its push.
  * @return true if it was pending.
  */
 bool cancel_delayed_work(delayed_work &dw) noexcept;
 
-/** cancel_delayed_work() that also waits for a running instance; -EDEADLK from atomic context. */
+/**
+ * cancel_delayed_work() that also waits for a running instance. Process
+ * context; may block.
+ * @return 1 if it was pending, 0 if not; -EDEADLK from atomic context or
+ *   from @p dw itself.
+ */
 int cancel_delayed_work_sync(delayed_work &dw) noexcept;
 
-/** The default queue, "events", one worker per lcore. Valid between bh::start() and bh::stop(). */
+/**
+ * The default queue, "events", one worker per lcore: from bh::start() to
+ * bh::stop(), which destroys it (canceling delayed work armed for it);
+ * nullptr outside.
+ */
 workqueue *system_wq() noexcept;
 
-/** queue_work(system_wq(), w). */
+/** queue_work(system_wq(), w); false (logged) outside bh::start() .. bh::stop(). */
 bool schedule_work(work &w) noexcept;
-/** queue_delayed_work(system_wq(), dw, delay_ns). */
+/** queue_delayed_work(system_wq(), dw, delay_ns); false (logged) outside bh::start() .. bh::stop(). */
 bool schedule_delayed_work(delayed_work &dw, uint64_t delay_ns) noexcept;
-/** flush_workqueue(system_wq()). */
+/** flush_workqueue(system_wq()); -EPERM (logged) outside bh::start() .. bh::stop(). */
 int flush_scheduled_work() noexcept;
 
 /** Counters of one queue, summed over its pools. */

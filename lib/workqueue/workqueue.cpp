@@ -14,6 +14,8 @@
 #include <unistd.h>
 #include <vector>
 
+#include <dlfcn.h>
+
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
@@ -25,6 +27,7 @@
 #include "lcore_private.h"
 #include "log_private.h"
 #include "softirq_private.h"
+#include "spinlock_private.h"
 #include "wait_private.h"
 #include "workqueue_private.h"
 #include "workqueue_trace.h"
@@ -60,7 +63,10 @@ struct work_access {
 	static work_func func(work &w) { return w.func_; }
 	static timer &timer_of(delayed_work &d) { return d.timer_; }
 	static std::atomic<workqueue *> &wq_of(delayed_work &d) { return d.wq_; }
-	static unsigned &lcore_of(delayed_work &d) { return d.lcore_; }
+	static pool *&pool_of(delayed_work &d) { return d.pool_; }
+	static delayed_work *&armed_next(delayed_work &d) { return d.armed_next_; }
+	static delayed_work *&armed_prev(delayed_work &d) { return d.armed_prev_; }
+	static std::atomic<bool> &armed(delayed_work &d) { return d.armed_; }
 };
 
 struct worker {
@@ -68,6 +74,7 @@ struct worker {
 	unsigned index = 0;
 	std::thread thread;
 	std::atomic<uint64_t> busy{0}; /* odd while it holds an item: flush barriers wait on it */
+	work *current = nullptr;       /* the item it runs: its own thread only, for the self-wait checks */
 	std::atomic<bool> ready{false}; /* set up (nice value): create returns only then */
 };
 
@@ -104,12 +111,23 @@ using detail::queued_bit;
 using detail::running_bit;
 using detail::canceling_bit;
 
+/*
+ * A queue. Field access: [I] set at creation (pools of lcores that attach
+ * later: added once, kept until destroy); [A] atomic, any thread; [L] of
+ * each lcore; [Q] under armed_lock, which queue_delayed_work, a firing, a
+ * cancel and destroy hold for a list update only.
+ */
 struct workqueue {
 	std::string name;                 /* [I] */
 	workqueue_attrs attrs;            /* [I] */
-	std::atomic<pool *> pools[max_lcores]{}; /* bound: [I] per lcore, added at attach, kept until destroy */
+	std::atomic<pool *> pools[max_lcores]{}; /* [I] bound: one per lcore */
 	pool *unbound = nullptr;          /* [I] */
-	std::atomic<bool> draining{false};
+	std::atomic<bool> draining{false}; /* [A] set by drain and destroy: only its own workers may queue */
+	std::atomic<bool> armed_lock{false};
+	delayed_work *armed = nullptr;    /* [Q] delayed work whose timer would queue it here */
+	bool dying = false;               /* [Q] destroy has begun: no more arming */
+	std::atomic<unsigned> arming{0};  /* [A] queue_delayed_work calls between linking and arming */
+	std::atomic<unsigned> firing{0};  /* [A] firings between leaving the armed list and their push */
 	per_lcore<lcore_counter> queued_lcore; /* [L] of each lcore */
 	std::atomic<uint64_t> queued_other{0}, started{0}, run{0}, canceled{0}, max_latency{0}; /* [A] */
 };
@@ -119,7 +137,7 @@ namespace {
 /* Never destroyed: telemetry may walk the registry while the process exits. */
 std::mutex &registry_m = *new std::mutex;
 std::vector<workqueue *> &registry = *new std::vector<workqueue *>; /* under registry_m */
-workqueue *events_wq;
+std::atomic<workqueue *> events_wq{nullptr}; /* set by bh::start(), cleared by bh::stop() */
 
 thread_local worker *tl_worker = nullptr;
 
@@ -344,7 +362,9 @@ void process(pool &p, work &w)
 		note_latency(*p.wq, rte_rdtsc() - queued_at);
 	}
 	bh_trace_workqueue_execute_start(&w, access::func(w));
+	tl_worker->current = &w;
 	access::call(w);
+	tl_worker->current = nullptr;
 	bh_trace_workqueue_execute_end(&w, access::func(w));
 	if (counted)
 		p.wq->run.fetch_add(1, std::memory_order_relaxed);
@@ -483,14 +503,81 @@ bool pool_idle(pool &p)
 
 int blocking_check(const char *fn, const workqueue *wq)
 {
-	if (const int rc = might_sleep(fn))
-		return rc;
 	if (wq && own_worker(*wq)) {
 		BH_LOG(ERR, log::workqueue, "%s: called from a worker of %s, it would wait for itself", fn,
 		       wq->name.c_str());
 		return -EDEADLK;
 	}
-	return 0;
+	return might_sleep(fn);
+}
+
+/*
+ * The checks of a call that waits for @p w: not from @p w itself, nor, when
+ * @p wait_queued, from the only worker of the pool @p w is queued on (it
+ * would run after the caller returns), nor from atomic context.
+ */
+int item_wait_check(const char *fn, work &w, bool wait_queued)
+{
+	if (tl_worker && tl_worker->current == &w) {
+		BH_LOG(ERR, log::workqueue, "%s: called from the work item itself, it would wait for itself", fn);
+		return -EDEADLK;
+	}
+	if (wait_queued && tl_worker && tl_worker->p->workers.size() == 1 &&
+	    (access::state(w).load(std::memory_order_acquire) & queued_bit) &&
+	    access::pool_of(w).load(std::memory_order_acquire) == tl_worker->p) {
+		BH_LOG(ERR, log::workqueue,
+		       "%s: the item is queued behind the caller on %s's only worker, it would wait for itself", fn,
+		       tl_worker->p->wq->name.c_str());
+		return -EDEADLK;
+	}
+	return might_sleep(fn);
+}
+
+/* ---- the armed delayed work of a queue: [Q] ---- */
+
+void armed_link(workqueue &wq, delayed_work &dw)
+{
+	access::armed_prev(dw) = nullptr;
+	access::armed_next(dw) = wq.armed;
+	if (wq.armed)
+		access::armed_prev(*wq.armed) = &dw;
+	wq.armed = &dw;
+	access::armed(dw).store(true, std::memory_order_release);
+}
+
+void armed_unlink(workqueue &wq, delayed_work &dw)
+{
+	if (!access::armed(dw).load(std::memory_order_relaxed))
+		return;
+	delayed_work *prev = access::armed_prev(dw), *next = access::armed_next(dw);
+	(prev ? access::armed_next(*prev) : wq.armed) = next;
+	if (next)
+		access::armed_prev(*next) = prev;
+	access::armed_next(dw) = access::armed_prev(dw) = nullptr;
+	access::armed(dw).store(false, std::memory_order_release);
+}
+
+void armed_remove(delayed_work &dw)
+{
+	if (!access::armed(dw).load(std::memory_order_acquire))
+		return;
+	workqueue &wq = *access::wq_of(dw).load(std::memory_order_acquire);
+	detail::spin_lock(wq.armed_lock);
+	armed_unlink(wq, dw);
+	detail::spin_unlock(wq.armed_lock);
+}
+
+/* The item's function, by name where the dynamic symbol table has it, for logs. */
+std::string describe(work &w)
+{
+	char buf[160];
+	Dl_info info{};
+	const auto fn = reinterpret_cast<void *>(access::func(w));
+	if (dladdr(fn, &info) && info.dli_sname)
+		snprintf(buf, sizeof(buf), "%p (%s)", static_cast<void *>(&w), info.dli_sname);
+	else
+		snprintf(buf, sizeof(buf), "%p (function %p)", static_cast<void *>(&w), fn);
+	return buf;
 }
 
 } // namespace
@@ -509,17 +596,41 @@ bool work::running() const noexcept
 
 delayed_work::delayed_work(work_func fn, void *data) noexcept : work(fn, data), timer_(&fire, this) {}
 
-void delayed_work::fire(timer &, void *self)
+delayed_work::~delayed_work()
 {
-	delayed_work &dw = *static_cast<delayed_work *>(self);
-	workqueue *wq = dw.wq_.load(std::memory_order_acquire);
+	armed_remove(*this);
+}
+
+namespace {
+
+/*
+ * Its timer fired (or flush_delayed_work stands in for it): queue it where
+ * it was queued for. Counted in firing from before it leaves the armed list
+ * until its push is over, so that destroy_workqueue, which no longer finds
+ * it on the list, still waits before it frees the pool.
+ */
+void queue_fired(delayed_work &dw)
+{
+	workqueue &wq = *access::wq_of(dw).load(std::memory_order_acquire);
+	detail::spin_lock(wq.armed_lock);
+	wq.firing.fetch_add(1, std::memory_order_relaxed);
+	armed_unlink(wq, dw);
+	detail::spin_unlock(wq.armed_lock);
 	std::atomic<uint32_t> &state = access::state(dw);
 	uint32_t s = state.load(std::memory_order_relaxed);
-	do {
-		if (!(s & pending_bit) || (s & queued_bit))
-			return;
-	} while (!state.compare_exchange_weak(s, s | queued_bit, std::memory_order_acq_rel, std::memory_order_relaxed));
-	push(*pick_pool(*wq, dw.lcore_), dw);
+	bool queue = false;
+	while ((s & pending_bit) && !(s & queued_bit) && !queue)
+		queue = state.compare_exchange_weak(s, s | queued_bit, std::memory_order_acq_rel, std::memory_order_relaxed);
+	if (queue)
+		push(*access::pool_of(dw), dw);
+	wq.firing.fetch_sub(1, std::memory_order_release);
+}
+
+} // namespace
+
+void delayed_work::fire(timer &, void *self)
+{
+	queue_fired(*static_cast<delayed_work *>(self));
 }
 
 /* ---- queues ---- */
@@ -565,10 +676,56 @@ workqueue *create_ordered_workqueue(const char *name) noexcept
 	return create_workqueue(name, a);
 }
 
+namespace {
+
+/*
+ * destroy_workqueue's first step: no more arming for @p wq, then each
+ * delayed work still armed for it is stopped (a firing running elsewhere
+ * is waited for: it may be queueing it, which the drain then runs) and, if
+ * its timer had not fired, canceled. Returns how many were.
+ */
+int cancel_armed(workqueue &wq)
+{
+	detail::spin_lock(wq.armed_lock);
+	wq.dying = true;
+	detail::spin_unlock(wq.armed_lock);
+	detail::wait_for([&] { return wq.arming.load(std::memory_order_acquire) == 0; });
+	int n = 0;
+	for (;;) {
+		detail::spin_lock(wq.armed_lock);
+		delayed_work *dw = wq.armed;
+		if (dw)
+			armed_unlink(wq, *dw);
+		detail::spin_unlock(wq.armed_lock);
+		if (!dw)
+			break;
+		timer_del_sync(access::timer_of(*dw));
+		std::atomic<uint32_t> &state = access::state(*dw);
+		uint32_t s = state.load(std::memory_order_acquire);
+		while ((s & pending_bit) && !(s & queued_bit))
+			if (state.compare_exchange_weak(s, s & ~pending_bit, std::memory_order_acq_rel)) {
+				n++;
+				wq.canceled.fetch_add(1, std::memory_order_relaxed);
+				BH_LOG(WARNING, log::workqueue, "destroy_workqueue: %s: canceled delayed work %s, armed and not fired",
+				       wq.name.c_str(), describe(*dw).c_str());
+				break;
+			}
+	}
+	detail::wait_for([&] { return wq.firing.load(std::memory_order_acquire) == 0; });
+	return n;
+}
+
+void flush_pools(workqueue &wq);
+void drain(workqueue &wq);
+
+} // namespace
+
 int destroy_workqueue(workqueue *wq) noexcept
 {
-	if (const int rc = drain_workqueue(wq))
+	if (const int rc = blocking_check("destroy_workqueue", wq))
 		return rc;
+	const int canceled = cancel_armed(*wq);
+	drain(*wq);
 	{
 		std::lock_guard lock(registry_m);
 		registry.erase(std::remove(registry.begin(), registry.end(), wq), registry.end());
@@ -578,7 +735,7 @@ int destroy_workqueue(workqueue *wq) noexcept
 		delete &p;
 	});
 	delete wq;
-	return 0;
+	return canceled;
 }
 
 bool queue_work(workqueue *wq, work &w) noexcept
@@ -601,6 +758,11 @@ bool queue_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noex
 		return queue_work(wq, dw);
 	if (refuse_while_draining(*wq))
 		return false;
+	pool *p = pick_pool(*wq, no_lcore);
+	if (!p) {
+		BH_LOG(ERR, log::workqueue, "queue_delayed_work: %s has no pool for this lcore", wq->name.c_str());
+		return false;
+	}
 	std::atomic<uint32_t> &state = access::state(dw);
 	uint32_t s = state.load(std::memory_order_relaxed);
 	do {
@@ -608,24 +770,35 @@ bool queue_delayed_work(workqueue *wq, delayed_work &dw, uint64_t delay_ns) noex
 			return false;
 	} while (!state.compare_exchange_weak(s, (s | pending_bit) + detail::gen_inc, std::memory_order_acq_rel,
 					      std::memory_order_relaxed));
-	const unsigned self = lcore_id();
-	const unsigned lcore = self < max_lcores && detail::current_role() != detail::thread_role::other
-				       ? self
-				       : rte_get_main_lcore();
-	access::lcore_of(dw) = lcore;
+	/* PENDING was clear, so it is on no queue's armed list: a firing and every cancel take it off. */
+	access::pool_of(dw) = p;
 	access::wq_of(dw).store(wq, std::memory_order_release);
-	if (timer_mod_on(lcore, access::timer_of(dw), delay_ns) < 0) {
+	detail::spin_lock(wq->armed_lock);
+	const bool dying = wq->dying;
+	if (!dying) {
+		armed_link(*wq, dw);
+		wq->arming.fetch_add(1, std::memory_order_acq_rel);
+	}
+	detail::spin_unlock(wq->armed_lock);
+	if (dying) {
 		state.fetch_and(~pending_bit, std::memory_order_release);
+		BH_LOG(WARNING, log::workqueue, "queue_delayed_work: %s is being destroyed, refused", wq->name.c_str());
 		return false;
 	}
-	return true;
+	const int rc = timer_mod(access::timer_of(dw), delay_ns);
+	if (rc < 0) {
+		armed_remove(dw);
+		state.fetch_and(~pending_bit, std::memory_order_release);
+	}
+	wq->arming.fetch_sub(1, std::memory_order_acq_rel);
+	return rc >= 0;
 }
 
 bool cancel_delayed_work(delayed_work &dw) noexcept
 {
-	/* A timer callback running on another lcore finishes queueing first. */
-	while (timer_del(access::timer_of(dw)) == -EBUSY)
-		rte_pause();
+	/* A firing that is due will not run; one running elsewhere finishes queueing, and steal takes it back. */
+	timer_del(access::timer_of(dw));
+	armed_remove(dw);
 	steal(dw);
 	const uint32_t s = access::state(dw).fetch_and(~pending_bit, std::memory_order_acq_rel);
 	return s & pending_bit;
@@ -644,7 +817,7 @@ namespace {
 template <class Cancel>
 int cancel_sync(work &w, const char *fn, Cancel &&cancel)
 {
-	if (const int rc = blocking_check(fn, nullptr))
+	if (const int rc = item_wait_check(fn, w, false))
 		return rc;
 	std::atomic<uint32_t> &state = access::state(w);
 	state.fetch_or(canceling_bit, std::memory_order_acq_rel);
@@ -669,10 +842,10 @@ int cancel_delayed_work_sync(delayed_work &dw) noexcept
 	return cancel_sync(dw, "cancel_delayed_work_sync", [&] { return cancel_delayed_work(dw); });
 }
 
-int flush_work(work &w) noexcept
+namespace {
+
+int flush_item(work &w)
 {
-	if (const int rc = blocking_check("flush_work", nullptr))
-		return rc;
 	std::atomic<uint32_t> &state = access::state(w);
 	const uint32_t s = state.load(std::memory_order_acquire);
 	if (!(s & (pending_bit | running_bit)))
@@ -688,12 +861,42 @@ int flush_work(work &w) noexcept
 	return 1;
 }
 
+} // namespace
+
+int flush_work(work &w) noexcept
+{
+	if (const int rc = item_wait_check("flush_work", w, true))
+		return rc;
+	return flush_item(w);
+}
+
+int flush_delayed_work(delayed_work &dw) noexcept
+{
+	if (const int rc = item_wait_check("flush_delayed_work", dw, true))
+		return rc;
+	/* Armed and now stopped before firing: queue it as the firing would have. */
+	if (timer_del_sync(access::timer_of(dw)) > 0)
+		queue_fired(dw);
+	/* Queued just now on the caller's only worker? Then waiting would be waiting for itself. */
+	if (const int rc = item_wait_check("flush_delayed_work", dw, true))
+		return rc;
+	return flush_item(dw);
+}
+
 int flush_workqueue(workqueue *wq) noexcept
 {
 	if (const int rc = blocking_check("flush_workqueue", wq))
 		return rc;
+	flush_pools(*wq);
+	return 0;
+}
+
+namespace {
+
+void flush_pools(workqueue &wq)
+{
 	std::vector<std::unique_ptr<barrier>> barriers;
-	for_each_pool(*wq, [&](pool &p) {
+	for_each_pool(wq, [&](pool &p) {
 		auto b = std::make_unique<barrier>();
 		access::state(b->item).store(pending_bit | queued_bit, std::memory_order_relaxed);
 		push(p, b->item);
@@ -701,43 +904,65 @@ int flush_workqueue(workqueue *wq) noexcept
 	});
 	for (auto &b : barriers)
 		detail::wait_for([&] { return b->done.load(std::memory_order_acquire) && !b->item.running(); });
-	return 0;
 }
+
+void drain(workqueue &wq)
+{
+	wq.draining.store(true, std::memory_order_release);
+	for (;;) {
+		flush_pools(wq);
+		bool idle = true;
+		for_each_pool(wq, [&](pool &p) { idle = idle && pool_idle(p); });
+		if (idle)
+			break;
+	}
+	wq.draining.store(false, std::memory_order_release);
+}
+
+} // namespace
 
 int drain_workqueue(workqueue *wq) noexcept
 {
 	if (const int rc = blocking_check("drain_workqueue", wq))
 		return rc;
-	wq->draining.store(true, std::memory_order_release);
-	for (;;) {
-		flush_workqueue(wq);
-		bool idle = true;
-		for_each_pool(*wq, [&](pool &p) { idle = idle && pool_idle(p); });
-		if (idle)
-			break;
-	}
-	wq->draining.store(false, std::memory_order_release);
+	drain(*wq);
 	return 0;
 }
 
 workqueue *system_wq() noexcept
 {
-	return events_wq;
+	return events_wq.load(std::memory_order_acquire);
 }
+
+namespace {
+
+/* The default queue, or nullptr (logged for @p fn) outside bh::start() .. bh::stop(). */
+workqueue *events_for(const char *fn)
+{
+	workqueue *wq = events_wq.load(std::memory_order_acquire);
+	if (!wq)
+		BH_LOG(ERR, log::workqueue, "%s: the default queue exists only between bh::start() and bh::stop()", fn);
+	return wq;
+}
+
+} // namespace
 
 bool schedule_work(work &w) noexcept
 {
-	return queue_work(events_wq, w);
+	workqueue *wq = events_for("schedule_work");
+	return wq && queue_work(wq, w);
 }
 
 bool schedule_delayed_work(delayed_work &dw, uint64_t delay_ns) noexcept
 {
-	return queue_delayed_work(events_wq, dw, delay_ns);
+	workqueue *wq = events_for("schedule_delayed_work");
+	return wq && queue_delayed_work(wq, dw, delay_ns);
 }
 
 int flush_scheduled_work() noexcept
 {
-	return flush_workqueue(events_wq);
+	workqueue *wq = events_for("flush_scheduled_work");
+	return wq ? flush_workqueue(wq) : -EPERM;
 }
 
 workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept
@@ -778,15 +1003,15 @@ void detail::workqueue_for_each(const std::function<void(const workqueue *)> &fn
 
 int detail::workqueue_subsys_open() noexcept
 {
-	events_wq = create_workqueue("events");
-	return events_wq ? 0 : -ENOMEM;
+	workqueue *wq = create_workqueue("events");
+	events_wq.store(wq, std::memory_order_release);
+	return wq ? 0 : -ENOMEM;
 }
 
 void detail::workqueue_subsys_close() noexcept
 {
-	if (events_wq)
-		destroy_workqueue(events_wq);
-	events_wq = nullptr;
+	if (workqueue *wq = events_wq.exchange(nullptr))
+		destroy_workqueue(wq);
 }
 
 void detail::workqueue_lcore_attached(unsigned lcore) noexcept

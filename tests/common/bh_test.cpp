@@ -24,6 +24,7 @@
 #include "bh_eal.h"
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
+#include "bh_tasklet.h"
 #include "bh_test.h"
 
 namespace bh::test {
@@ -145,6 +146,17 @@ bool wait_until(const std::function<bool()> &pred, std::chrono::milliseconds tim
 		std::this_thread::sleep_for(std::chrono::microseconds(100));
 	}
 	return true;
+}
+
+void run_in_loop(unsigned lcore, std::function<void()> fn)
+{
+	std::atomic<bool> done{false};
+	tasklet_of t([&] {
+		fn();
+		done = true;
+	});
+	ASSERT_EQ(tasklet_schedule_on(lcore, t), 1);
+	ASSERT_TRUE(wait_until([&] { return done.load(); }));
 }
 
 void spin_ns(uint64_t ns)

@@ -70,6 +70,13 @@ private:
 bool wait_until(const std::function<bool()> &pred,
 		std::chrono::milliseconds timeout = std::chrono::milliseconds(5000));
 
+/*
+ * Runs @p fn once inside @p lcore's running loop (a tasklet there, so in
+ * softirq context, the way top halves and softirqs call the API), and
+ * waits for it.
+ */
+void run_in_loop(unsigned lcore, std::function<void()> fn);
+
 /* Busy-waits for @p ns nanoseconds of TSC time. */
 void spin_ns(uint64_t ns);
 

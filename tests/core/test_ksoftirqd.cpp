@@ -312,6 +312,60 @@ TEST_F(ksoftirqd, test_ksoftirqd_storm_does_not_starve_app_tasks)
 	EXPECT_GT(defer0.ksoftirqd_fraction, 0.9) << "under defer the lcore leaves the storm to ksoftirqd";
 }
 
+/* A top half that always finds a little work and raises its softirq, as a loaded NIC's does. */
+class busy_top_half : public pollfn {
+public:
+	bool poll() override
+	{
+		spin_ns(1000);
+		raise_softirq(storm_nr);
+		return true;
+	}
+};
+
+/*
+ * Under inline_always the lcore keeps running softirqs at the end of its
+ * top halves, taking turns with a busy ksoftirqd, also when the two share
+ * the lcore's CPU (the default placement, where a try-lock would nearly
+ * always find ksoftirqd holding it); under defer it leaves them all to
+ * ksoftirqd.
+ */
+TEST_F(ksoftirqd, test_ksoftirqd_policies_differ_in_the_default_placement)
+{
+	open(storm_nr, storm);
+	double inline_share[2] = {};
+	const ksoftirqd_policy policies[2] = {ksoftirqd_policy::defer, ksoftirqd_policy::inline_always};
+	for (int i = 0; i < 2; i++) {
+		softirq_config cfg;
+		cfg.policy = policies[i];
+		ASSERT_EQ(softirq_set_config(cfg), 0);
+		ASSERT_EQ(start(), 0);
+		{
+			test_lcore lc(1);
+			busy_top_half top;
+			ASSERT_EQ(lcore_add_top_half(lc.id(), top), 0);
+			lc.start_loop();
+			reset_storm(1000);
+			ASSERT_EQ(raise_softirq_on(lc.id(), storm_nr), 0);
+			ASSERT_TRUE(wait_until([&] { return ksoftirqd_get_stats(lc.id()).active; }));
+			std::this_thread::sleep_for(std::chrono::milliseconds(50));
+			const uint64_t i0 = inline_runs.load(), k0 = thread_runs.load();
+			std::this_thread::sleep_for(std::chrono::milliseconds(300));
+			const uint64_t in = inline_runs.load() - i0, kd = thread_runs.load() - k0;
+			end_storm(lc.id());
+			lc.stop_loop();
+			lcore_clear(lc.id());
+			inline_share[i] = double(in) / double(std::max<uint64_t>(in + kd, 1));
+			printf("policy %s, ksoftirqd on the lcore's CPU: %" PRIu64 " runs inline, %" PRIu64 " in ksoftirqd\n",
+			       i ? "inline_always" : "defer", in, kd);
+			EXPECT_GT(in + kd, 1000u) << "the storm stalled";
+		}
+		ASSERT_EQ(stop(), 0);
+	}
+	EXPECT_LT(inline_share[0], 0.001) << "defer leaves the storm to ksoftirqd";
+	EXPECT_GT(inline_share[1], 0.10) << "inline_always takes its turns (a try-lock gets ~0)";
+}
+
 TEST_F(ksoftirqd, test_ksoftirqd_idle_raise_runs_inline_promptly)
 {
 	static std::atomic<uint64_t> ran_at{0};

@@ -153,7 +153,7 @@ class Telemetry(unittest.TestCase):
             '/bh/softirq': {'name', 'raised', 'run', 'run_ksoftirqd', 'cycles', 'ns'},
             '/bh/ksoftirqd': {'exists', 'active', 'wakeups', 'batches', 'softirqs', 'dpdk_lcore_id'},
             '/bh/tasklet': {'run', 'requeued_running', 'requeued_disabled', 'killed', 'remote'},
-            '/bh/timer': {'expired', 'softirqs'},
+            '/bh/timer': {'expired', 'softirqs', 'deferred', 'adopted'},
             '/bh/net/softnet': {'processed', 'polls', 'time_squeeze', 'passes'},
             '/bh/net/lcore': {'processed', 'polls', 'time_squeeze', 'passes', 'tx', 'backlogged', 'in_flight',
                               'interrupts', 'to_poll', 'to_interrupt', 'backoffs', 'dropped_runt',

@@ -331,6 +331,59 @@ TEST_F(tasklet_test, test_tasklet_kill_and_disable_refused_in_atomic_context)
 	}
 }
 
+/*
+ * tasklet_kill or tasklet_disable from the tasklet itself would wait for
+ * itself forever: refused as such (before the atomic-context check, so
+ * even where that check aborts), and the tasklet is left as it was.
+ */
+TEST_F(tasklet_test, test_tasklet_kill_or_disable_from_itself_is_refused)
+{
+	struct self {
+		tasklet t{&run, this};
+		int kill_rc = 1, disable_rc = 1;
+		static void run(void *p)
+		{
+			auto &me = *static_cast<self *>(p);
+			me.kill_rc = tasklet_kill(me.t);
+			me.disable_rc = tasklet_disable(me.t);
+		}
+	} s;
+	set_sleep_check_mode(sleep_check_mode::abort);
+	log_capture log;
+	ASSERT_EQ(tasklet_schedule(s.t), 1);
+	do_softirq();
+	EXPECT_EQ(s.kill_rc, -EDEADLK);
+	EXPECT_EQ(s.disable_rc, -EDEADLK);
+	EXPECT_EQ(s.t.disable_count(), 0);
+	EXPECT_TRUE(log.contains("tasklet_kill: called from the tasklet itself")) << log.text();
+	EXPECT_TRUE(log.contains("tasklet_disable: called from the tasklet itself")) << log.text();
+	EXPECT_FALSE(log.contains("sleeping function called from invalid context")) << log.text();
+}
+
+/* bh::stop() drops what no executor will ever run, so that a later tasklet_kill returns. */
+TEST_F(tasklet_test, test_tasklet_left_scheduled_at_stop_is_dropped)
+{
+	counter_data d;
+	tasklet t(count_fn, &d, true);
+	test_lcore lc(1);
+	lc.start_loop();
+	ASSERT_EQ(tasklet_schedule_on(lc.id(), t), 1);
+	lc.stop_loop();
+	const uint64_t killed = tasklet_get_stats(lc.id()).killed;
+	ASSERT_TRUE(t.scheduled()) << "disabled: still queued";
+	ASSERT_EQ(stop(), 0);
+	EXPECT_FALSE(t.scheduled());
+	EXPECT_EQ(tasklet_get_stats(lc.id()).killed, killed + 1);
+	EXPECT_EQ(tasklet_kill(t), 0);
+	EXPECT_EQ(d.runs.load(), 0);
+	int rc = 0;
+	log_capture log;
+	lc.run([&] { rc = tasklet_schedule(t); });
+	EXPECT_EQ(rc, -EPERM) << "nothing would run it after stop";
+	EXPECT_FALSE(t.scheduled());
+	EXPECT_TRUE(log.contains("tasklet_schedule: tasklets run between bh::start() and bh::stop()")) << log.text();
+}
+
 TEST_F(tasklet_test, test_tasklet_scheduled_from_non_lcore_thread_reaches_named_lcore)
 {
 	counter_data d;

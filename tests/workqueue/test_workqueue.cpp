@@ -21,6 +21,7 @@
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_test.h"
+#include "bh_timer.h"
 #include "bh_workqueue.h"
 
 namespace bh {
@@ -701,6 +702,204 @@ TEST_F(workqueue_test, test_workqueue_bad_input)
 	EXPECT_FALSE(queue_work_on(100, system_wq(), w));
 	EXPECT_TRUE(log.contains("no pool for lcore 100")) << log.text();
 	EXPECT_FALSE(w.pending());
+}
+
+/*
+ * destroy_workqueue() with a delayed work armed for the queue: the timer
+ * would fire into the freed queue (AddressSanitizer: heap-use-after-free
+ * in the firing). It is canceled, logged and counted instead; one that has
+ * already fired is queued and runs in the drain.
+ */
+TEST_F(workqueue_test, test_workqueue_destroy_cancels_armed_delayed_work)
+{
+	counter armed_c, fired_c;
+	delayed_work armed(count, &armed_c), fired(count, &fired_c);
+	test_lcore lc(1);
+	lc.start_loop();
+	workqueue *wq = create_workqueue("doomed_dw");
+	ASSERT_NE(wq, nullptr);
+	gate g;
+	work blocker(gated, &g);
+	ASSERT_TRUE(queue_work_on(lc.id(), wq, blocker));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	bool q1 = false, q2 = false;
+	const uint64_t expired = timer_get_stats(lc.id()).expired;
+	test::run_in_loop(lc.id(), [&] {
+		q1 = queue_delayed_work(wq, armed, 200000000);
+		q2 = queue_delayed_work(wq, fired, 1000000);
+	});
+	ASSERT_TRUE(q1 && q2);
+	/* The short one fires and waits behind the blocker, queued. */
+	ASSERT_TRUE(wait_until([&] { return workqueue_get_stats(wq).pending == 1; }));
+	log_capture log;
+	std::atomic<int> rc{-1};
+	std::thread destroyer([&] { rc = destroy_workqueue(wq); });
+	std::this_thread::sleep_for(20ms);
+	g.open = true;
+	destroyer.join();
+	EXPECT_EQ(rc.load(), 1) << "one armed delayed work canceled";
+	EXPECT_TRUE(log.contains("destroy_workqueue: doomed_dw: canceled delayed work")) << log.text();
+	EXPECT_FALSE(armed.pending());
+	EXPECT_EQ(fired_c.runs.load(), 1) << "the fired one is drained";
+	std::this_thread::sleep_for(300ms);
+	EXPECT_EQ(armed_c.runs.load(), 0);
+	EXPECT_EQ(timer_get_stats(lc.id()).expired, expired + 1) << "the canceled timer fired";
+}
+
+/* A queue that is being destroyed takes no more delayed work, not even from its own items. */
+TEST_F(workqueue_test, test_workqueue_delayed_work_refused_by_a_queue_being_destroyed)
+{
+	workqueue *wq = create_workqueue("dying");
+	ASSERT_NE(wq, nullptr);
+	struct ctx {
+		workqueue *wq;
+		delayed_work dw{no_op};
+		std::atomic<int> rc{-1};
+		static void no_op(void *) {}
+	} c{wq};
+	gate g;
+	work blocker(gated, &g);
+	work late([](void *p) {
+		auto &c = *static_cast<ctx *>(p);
+		c.rc = queue_delayed_work(c.wq, c.dw, 1000000);
+	}, &c);
+	ASSERT_TRUE(queue_work(wq, blocker));
+	ASSERT_TRUE(queue_work(wq, late));
+	ASSERT_TRUE(wait_until([&] { return g.entered.load() == 1; }));
+	log_capture log;
+	std::thread destroyer([&] { EXPECT_EQ(destroy_workqueue(wq), 0); });
+	std::this_thread::sleep_for(20ms);
+	g.open = true;
+	destroyer.join();
+	EXPECT_EQ(c.rc.load(), 0) << "armed for a queue about to be freed";
+	EXPECT_FALSE(c.dw.pending());
+	EXPECT_TRUE(log.contains("queue_delayed_work: dying is being destroyed")) << log.text();
+}
+
+/*
+ * Delayed work queued from a main lcore that runs no loop, from a work
+ * item and from a plain thread fires (SPEC section 7), and so does one
+ * queued while no loop runs, once one starts.
+ */
+TEST_F(workqueue_test, test_workqueue_delayed_work_from_non_looping_threads_fires)
+{
+	counter main_c, worker_c, thread_c, parked_c;
+	delayed_work from_main(count, &main_c), from_worker(count, &worker_c), from_thread(count, &thread_c),
+		parked(count, &parked_c);
+	test_lcore idle(0);
+	EXPECT_TRUE(schedule_delayed_work(parked, 10000000)) << "no loop runs yet";
+	std::this_thread::sleep_for(30ms);
+	EXPECT_TRUE(parked.pending());
+	EXPECT_EQ(parked_c.runs.load(), 0);
+	test_lcore lc(1);
+	lc.start_loop();
+	EXPECT_TRUE(schedule_delayed_work(from_main, 20000000));
+	work w([](void *p) { EXPECT_TRUE(schedule_delayed_work(*static_cast<delayed_work *>(p), 20000000)); },
+	       &from_worker);
+	ASSERT_TRUE(schedule_work(w));
+	std::thread([&] { EXPECT_TRUE(schedule_delayed_work(from_thread, 20000000)); }).join();
+	for (counter *c : {&parked_c, &main_c, &worker_c, &thread_c}) {
+		EXPECT_TRUE(wait_until([&] { return c->runs.load() == 1; }, 500ms)) << "lost";
+		EXPECT_TRUE(c->in_task.load());
+	}
+}
+
+/* A wait for an item from inside that item would never end: refused, reported, every kind. */
+TEST_F(workqueue_test, test_workqueue_waits_on_itself_are_refused)
+{
+	struct self {
+		delayed_work dw{&run, this};
+		int (*call)(delayed_work &) = nullptr;
+		std::atomic<int> rc{1}, runs{0};
+		static void run(void *p)
+		{
+			auto &me = *static_cast<self *>(p);
+			if (me.runs.fetch_add(1) == 0)
+				me.rc = me.call(me.dw);
+		}
+	};
+	log_capture log;
+	const struct {
+		const char *name;
+		int (*call)(delayed_work &);
+	} calls[] = {
+		{"flush_work", [](delayed_work &d) { return flush_work(d); }},
+		{"cancel_work_sync", [](delayed_work &d) { return cancel_work_sync(d); }},
+		{"flush_delayed_work", [](delayed_work &d) { return flush_delayed_work(d); }},
+		{"cancel_delayed_work_sync", [](delayed_work &d) { return cancel_delayed_work_sync(d); }},
+	};
+	for (const auto &c : calls) {
+		self s;
+		s.call = c.call;
+		ASSERT_TRUE(schedule_work(s.dw));
+		ASSERT_TRUE(wait_until([&] { return s.rc.load() != 1; }, 2000ms)) << c.name << " from itself hangs";
+		EXPECT_EQ(s.rc.load(), -EDEADLK) << c.name;
+		EXPECT_TRUE(log.contains(std::string(c.name) + ": called from the work item itself")) << c.name;
+		EXPECT_EQ(flush_work(s.dw), 0);
+	}
+
+	/* An item that the only worker would run after the caller is just as much itself. */
+	workqueue *ordered = create_ordered_workqueue("selfwait");
+	made_.push_back(ordered);
+	static work *behind;
+	static std::atomic<int> behind_rc{1};
+	counter c;
+	work later(count, &c);
+	behind = &later;
+	work first([](void *) { behind_rc = flush_work(*behind); });
+	ASSERT_TRUE(queue_work(ordered, first));
+	ASSERT_TRUE(queue_work(ordered, later));
+	ASSERT_TRUE(wait_until([] { return behind_rc.load() != 1; }, 2000ms)) << "flush of an item queued behind hangs";
+	EXPECT_EQ(behind_rc.load(), -EDEADLK);
+	EXPECT_TRUE(log.contains("queued behind the caller on selfwait's only worker")) << log.text();
+
+	/* destroy_workqueue from its own worker names itself, not the drain inside it. */
+	static workqueue *own;
+	static std::atomic<int> destroy_rc{1};
+	own = ordered;
+	work destroyer([](void *) { destroy_rc = destroy_workqueue(own); });
+	ASSERT_TRUE(queue_work(ordered, destroyer));
+	ASSERT_TRUE(wait_until([] { return destroy_rc.load() != 1; }));
+	EXPECT_EQ(destroy_rc.load(), -EDEADLK);
+	EXPECT_TRUE(log.contains("destroy_workqueue: called from a worker of selfwait")) << log.text();
+	EXPECT_FALSE(log.contains("drain_workqueue")) << log.text();
+}
+
+/* The default queue exists from bh::start() to bh::stop(): outside, its calls are refused, not a crash. */
+TEST_F(workqueue_test, test_workqueue_default_queue_calls_outside_start_and_stop_are_refused)
+{
+	counter c;
+	work w(count, &c);
+	delayed_work dw(count, &c);
+	ASSERT_EQ(stop(), 0);
+	log_capture log;
+	EXPECT_EQ(system_wq(), nullptr);
+	EXPECT_FALSE(schedule_work(w));
+	EXPECT_FALSE(schedule_delayed_work(dw, 1000000));
+	EXPECT_EQ(flush_scheduled_work(), -EPERM);
+	EXPECT_FALSE(w.pending() || dw.pending());
+	EXPECT_TRUE(log.contains("schedule_work: the default queue exists only between bh::start() and bh::stop()"))
+		<< log.text();
+	ASSERT_EQ(start(), 0);
+	EXPECT_TRUE(schedule_work(w));
+	EXPECT_GE(flush_work(w), 0);
+	EXPECT_EQ(c.runs.load(), 1);
+}
+
+/* flush_delayed_work fires an armed one now and waits for it (the kernel's flush_delayed_work). */
+TEST_F(workqueue_test, test_workqueue_flush_delayed_work_runs_it_at_once)
+{
+	counter c;
+	delayed_work dw(count, &c);
+	test_lcore lc(1);
+	lc.start_loop();
+	ASSERT_TRUE(schedule_delayed_work(dw, 10000000000ull));
+	const auto t0 = std::chrono::steady_clock::now();
+	EXPECT_EQ(flush_delayed_work(dw), 1);
+	EXPECT_LT(std::chrono::steady_clock::now() - t0, 2s);
+	EXPECT_EQ(c.runs.load(), 1);
+	EXPECT_FALSE(dw.pending());
+	EXPECT_EQ(flush_delayed_work(dw), 0) << "idle";
 }
 
 } // namespace
