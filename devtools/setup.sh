@@ -11,6 +11,8 @@ packages=(
     libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
     python3 iproute2 iperf3 iputils-ping gnuplot-nox tcpdump
     doxygen babeltrace
+    python3-prometheus-client
+    librte-pdump23 librte-net-af-xdp23 libxdp1 libbpf1
 )
 
 installed=$(dpkg-query -W -f='${db:Status-Status} ${Package}\n' "${packages[@]}" 2>/dev/null |

@@ -22,6 +22,7 @@
 #include <rte_mbuf.h>
 #include <rte_pause.h>
 
+#include "bh_capture.h"
 #include "bh_cli.h"
 #include "bh_eal.h"
 #include "bh_ksoftirqd.h"
@@ -285,6 +286,8 @@ int main(int argc, char **argv)
 	}
 	if (const int rc = bh::start())
 		return fatal("bh::start", rc);
+	/* dpdk-dumpcap can attach if the EAL has shared config and hugepages; else a logged no-op (bh_capture.h). */
+	bh::net::capture_init();
 	unsigned w;
 	RTE_LCORE_FOREACH_WORKER(w)
 	{

@@ -341,23 +341,30 @@ def hugetlbfs_mounts():
         return [line.split()[1] for line in f if line.split()[2] == 'hugetlbfs']
 
 
+def free_hugepages():
+    with open('/proc/meminfo') as f:
+        return int(re.search(r'HugePages_Free:\s+(\d+)', f.read()).group(1))
+
+
 @contextlib.contextmanager
 def hugepages(mb):
     """At least @mb of free 2 MB hugepages and a hugetlbfs mount while in
-    the block; the page count is put back after."""
+    the block; the page count is put back and what was mounted unmounted
+    after, also when the block or the set-up fails."""
     with open(HUGEPAGES) as f:
         before = int(f.read())
-    with open('/proc/meminfo') as f:
-        free = int(re.search(r'HugePages_Free:\s+(\d+)', f.read()).group(1))
-    need = max(0, mb // 2 - free)
-    if need:
-        with open(HUGEPAGES, 'w') as f:
-            f.write(str(before + need))
-    mounted = not hugetlbfs_mounts()
-    if mounted:
-        os.makedirs('/dev/hugepages', exist_ok=True)
-        subprocess.run(['mount', '-t', 'hugetlbfs', 'nodev', '/dev/hugepages'], check=True)
+    need = max(0, mb // 2 - free_hugepages())
+    mounted = False
     try:
+        if need:
+            with open(HUGEPAGES, 'w') as f:
+                f.write(str(before + need))
+            if free_hugepages() < mb // 2:
+                raise RuntimeError(f'the kernel gave {free_hugepages()} free 2 MB hugepages of the {mb // 2} asked')
+        if not hugetlbfs_mounts():
+            os.makedirs('/dev/hugepages', exist_ok=True)
+            subprocess.run(['mount', '-t', 'hugetlbfs', 'nodev', '/dev/hugepages'], check=True)
+            mounted = True
         yield
     finally:
         if mounted:

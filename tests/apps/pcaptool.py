@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Classic pcap files and Ethernet frames in pure Python (no scapy).
+"""Classic pcap files and Ethernet frames in pure Python (no scapy), and
+the pcapng files dpdk-dumpcap writes.
 
 The bh-l2fwd tests write the frames net_pcap ports read and read back the
 ones they write. net_pcap writes nanosecond pcaps and reads either kind, so
@@ -59,6 +60,56 @@ def read_pcap(path):
         frames.append(data[pos:pos + caplen])
         pos += caplen
     return frames
+
+
+PCAPNG_SHB, PCAPNG_IDB, PCAPNG_EPB = 0x0A0D0D0A, 1, 6
+PCAPNG_BYTE_ORDER = 0x1A2B3C4D
+PCAPNG_OPT_IF_NAME, PCAPNG_OPT_EPB_FLAGS = 2, 2
+INBOUND, OUTBOUND = 'in', 'out'
+
+
+def pcapng_options(data, order):
+    """{code: value bytes} of an options list (the first value of a repeated code)."""
+    options, pos = {}, 0
+    while pos + 4 <= len(data):
+        code, length = struct.unpack(order + 'HH', data[pos:pos + 4])
+        if code == 0:
+            break
+        options.setdefault(code, data[pos + 4:pos + 4 + length])
+        pos += 4 + (length + 3) // 4 * 4
+    return options
+
+
+def read_pcapng(path):
+    """The packets of the pcapng at @path (as dpdk-dumpcap writes it), in
+    file order: (interface name, direction, frame), the direction INBOUND,
+    OUTBOUND or None from the packet's epb_flags. Raises ValueError on a file
+    that is not pcapng or holds truncated captures."""
+    with open(path, 'rb') as f:
+        data = f.read()
+    if len(data) < 12 or struct.unpack('<I', data[:4])[0] != PCAPNG_SHB:
+        raise ValueError(f'{path}: not a pcapng file (starts {data[:4].hex()})')
+    order = '<' if struct.unpack('<I', data[8:12])[0] == PCAPNG_BYTE_ORDER else '>'
+    interfaces, packets, pos = [], [], 0
+    while pos + 12 <= len(data):
+        kind, length = struct.unpack(order + 'II', data[pos:pos + 8])
+        if length < 12 or pos + length > len(data):
+            raise ValueError(f'{path}: block of {length} bytes cut at offset {pos}')
+        body = data[pos + 8:pos + length - 4]
+        if kind == PCAPNG_IDB:
+            linktype = struct.unpack(order + 'H', body[:2])[0]
+            if linktype != LINKTYPE_ETHERNET:
+                raise ValueError(f'{path}: interface {len(interfaces)} has link type {linktype}, not Ethernet')
+            interfaces.append(pcapng_options(body[8:], order).get(PCAPNG_OPT_IF_NAME, b'').rstrip(b'\0').decode())
+        elif kind == PCAPNG_EPB:
+            iface, _, _, caplen, origlen = struct.unpack(order + 'IIIII', body[:20])
+            if caplen != origlen:
+                raise ValueError(f'{path}: packet {len(packets)} truncated ({caplen} of {origlen} bytes)')
+            flags = pcapng_options(body[20 + (caplen + 3) // 4 * 4:], order).get(PCAPNG_OPT_EPB_FLAGS)
+            direction = {1: INBOUND, 2: OUTBOUND}.get(struct.unpack(order + 'I', flags)[0] & 3) if flags else None
+            packets.append((interfaces[iface], direction, body[20:20 + caplen]))
+        pos += length
+    return packets
 
 
 def mac(text):

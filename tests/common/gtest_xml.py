@@ -46,6 +46,15 @@ class GtestXmlResult(unittest.TextTestResult):
         super().addError(test, err)
         self.note(test, 'fail', f'{err[0].__name__}: {err[1]}', self._exc_info_to_string(err, test))
 
+    def addExpectedFailure(self, test, err):
+        # Shown, not hidden: a known failure counts as skipped, with its message.
+        super().addExpectedFailure(test, err)
+        self.note(test, 'skip', f'expected failure: {err[1]}', self._exc_info_to_string(err, test))
+
+    def addUnexpectedSuccess(self, test):
+        super().addUnexpectedSuccess(test)
+        self.note(test, 'fail', 'unexpected success: the known failure is gone, drop expectedFailure', '')
+
     def addSkip(self, test, reason):
         super().addSkip(test, reason)
         self.note(test, 'skip', reason, reason)

@@ -2,8 +2,9 @@
 /*
  * SPEC section 8 with real kernel traffic: two network namespaces this test
  * makes, joined only through an lcore that forwards between two ports
- * (net_tap, or net_af_packet on veth pairs). Interrupt mode must sleep when
- * idle and wake on traffic; adaptive mode must switch both ways.
+ * (net_tap, or net_af_packet or net_af_xdp on veth pairs). Interrupt mode
+ * must sleep when idle and wake on traffic; adaptive mode must switch both
+ * ways, or back off on a PMD without Rx interrupts.
  */
 #include <cinttypes>
 #include <cstdio>
@@ -14,6 +15,7 @@
 
 #include <rte_dev.h>
 #include <rte_ethdev.h>
+#include <rte_mempool.h>
 
 #include "bh_lcore.h"
 #include "bh_netdev.h"
@@ -69,6 +71,7 @@ protected:
 			}
 			rte_eal_hotplug_remove("vdev", dev.c_str());
 		}
+		rte_mempool_free(own_pool_);
 		cleanup_namespaces();
 	}
 	void cleanup_namespaces()
@@ -80,9 +83,9 @@ protected:
 		}
 	}
 
-	/* A port whose kernel side ends up in @p ns with @p addr. */
+	/* A port whose kernel side ends up in @p ns with @p addr; its mbufs from @p pool (default: the test pool). */
 	uint16_t add_port(const std::string &devargs, const std::string &dev, const std::string &ifname,
-			  const std::string &ns, const char *addr, bool rx_intr)
+			  const std::string &ns, const char *addr, bool rx_intr, rte_mempool *pool = nullptr)
 	{
 		EXPECT_EQ(rte_eal_hotplug_add("vdev", dev.c_str(), devargs.c_str()), 0) << dev << "," << devargs;
 		vdevs_.push_back(dev);
@@ -92,7 +95,7 @@ protected:
 		c.rx_interrupts = rx_intr;
 		c.rx_desc = 512;
 		c.tx_desc = 512;
-		EXPECT_EQ(net::port_configure(p, c, test::test_pool()), 0);
+		EXPECT_EQ(net::port_configure(p, c, pool ? pool : test::test_pool()), 0);
 		EXPECT_EQ(net::port_start(p), 0);
 		EXPECT_EQ(sh("ip link set " + ifname + " netns " + ns), 0);
 		EXPECT_EQ(sh("ip -n " + ns + " addr add " + addr + "/24 dev " + ifname), 0);
@@ -106,6 +109,23 @@ protected:
 		const uint16_t a = add_port("iface=" + ta, "net_tap_" + ta, ta, ns1_, addr1, rx_intr);
 		const uint16_t b = add_port("iface=" + tb, "net_tap_" + tb, tb, ns2_, addr2, rx_intr);
 		return {a, b};
+	}
+
+	/*
+	 * Two veth pairs: the root namespace keeps ends a and b for the PMD,
+	 * their peers go to the namespaces (see add_port).
+	 */
+	std::pair<std::string, std::string> veth_pairs(const std::string &pa, const std::string &pb)
+	{
+		const std::string va = name("bva"), vb = name("bvb");
+		EXPECT_EQ(sh("ip link add " + va + " type veth peer name " + pa), 0);
+		EXPECT_EQ(sh("ip link add " + vb + " type veth peer name " + pb), 0);
+		/* The root namespace's ends only carry frames: its own stack must not answer on them. */
+		for (const std::string &v : {va, vb}) {
+			EXPECT_EQ(sh("sysctl -w net.ipv4.conf." + v + ".arp_ignore=8 net.ipv6.conf." + v + ".disable_ipv6=1"), 0);
+			EXPECT_EQ(sh("ip link set " + v + " up"), 0);
+		}
+		return {va, vb};
 	}
 
 	/* Forwards both ways on the test lcore. */
@@ -128,6 +148,7 @@ protected:
 	}
 
 	std::string ns1_ = name("bhn1_"), ns2_ = name("bhn2_");
+	rte_mempool *own_pool_ = nullptr; /* freed after the ports are removed */
 	std::vector<std::string> vdevs_;
 	std::unique_ptr<forward_to> fwd_a_, fwd_b_;
 };
@@ -171,14 +192,8 @@ TEST_F(net_kernel_test, test_net_tap_adaptive_polls_under_load_and_sleeps_when_i
 
 TEST_F(net_kernel_test, test_net_af_packet_on_veth_passes_kernel_traffic)
 {
-	const std::string va = name("bva"), vb = name("bvb"), pa = name("bpa"), pb = name("bpb");
-	ASSERT_EQ(sh("ip link add " + va + " type veth peer name " + pa), 0);
-	ASSERT_EQ(sh("ip link add " + vb + " type veth peer name " + pb), 0);
-	/* The root namespace's ends only carry frames: its own stack must not answer on them. */
-	for (const std::string &v : {va, vb}) {
-		ASSERT_EQ(sh("sysctl -w net.ipv4.conf." + v + ".arp_ignore=8 net.ipv6.conf." + v + ".disable_ipv6=1"), 0);
-		ASSERT_EQ(sh("ip link set " + v + " up"), 0);
-	}
+	const std::string pa = name("bpa"), pb = name("bpb");
+	const auto [va, vb] = veth_pairs(pa, pb);
 	const uint16_t a = add_port("iface=" + va, "net_af_packet_" + va, pa, ns1_, addr1, false);
 	const uint16_t b = add_port("iface=" + vb, "net_af_packet_" + vb, pb, ns2_, addr2, false);
 	bridge(a, b, net::rx_mode::poll);
@@ -186,6 +201,42 @@ TEST_F(net_kernel_test, test_net_af_packet_on_veth_passes_kernel_traffic)
 	const net::port_stats sa = net::net_port_stats(a), sb = net::net_port_stats(b);
 	EXPECT_GT(sa.rx, 0u);
 	EXPECT_GT(sb.tx, 0u);
+}
+
+/*
+ * net_af_xdp in DPDK 22.11 has no Rx interrupt: the run-time probe must
+ * find none (interrupt mode refused), and adaptive mode must back off when
+ * idle and still pass traffic. The PMD keeps the mbufs of its fill ring
+ * until the pool goes, so its ports get a pool of their own.
+ */
+TEST_F(net_kernel_test, test_net_af_xdp_on_veth_passes_kernel_traffic_and_backs_off_when_idle)
+{
+	const std::string pa = name("bpa"), pb = name("bpb");
+	const auto [va, vb] = veth_pairs(pa, pb);
+	own_pool_ = net::mempool_create(name("xdp_pool").c_str(), 8191);
+	ASSERT_NE(own_pool_, nullptr);
+	const uint16_t a = add_port("iface=" + va, "net_af_xdp_" + va, pa, ns1_, addr1, true, own_pool_);
+	const uint16_t b = add_port("iface=" + vb, "net_af_xdp_" + vb, pb, ns2_, addr2, true, own_pool_);
+	ASSERT_STREQ(net::port_driver(a), "net_af_xdp");
+	EXPECT_EQ(net::port_rx_intr_fd(a, 0), -ENOTSUP);
+	forward_to to_b(b);
+	EXPECT_EQ(net::net_add_rxq({a, 0, lc_->id(), net::rx_mode::interrupt, &to_b}), -ENOTSUP)
+		<< "interrupt mode accepted on a PMD without Rx interrupts";
+	bridge(a, b, net::rx_mode::adaptive);
+	ASSERT_EQ(ping(), 0) << "ping through net_af_xdp on veth failed";
+	EXPECT_GT(net::net_port_stats(a).rx, 0u);
+	EXPECT_GT(net::net_port_stats(b).tx, 0u);
+	std::this_thread::sleep_for(200ms);
+	const uint64_t backoffs = net::net_lcore_stats(lc_->id()).backoffs;
+	const uint64_t cpu0 = test::thread_cpu_ns(lc_->tid());
+	std::this_thread::sleep_for(1000ms);
+	const double idle_pct = double(test::thread_cpu_ns(lc_->tid()) - cpu0) / 1e7;
+	const uint64_t more = net::net_lcore_stats(lc_->id()).backoffs - backoffs;
+	printf("net_af_xdp adaptive: lcore CPU over an idle second %.2f%%, %" PRIu64 " back-off sleeps\n", idle_pct,
+	       more);
+	EXPECT_GT(more, 100u) << "an idle adaptive queue without Rx interrupts must back off";
+	EXPECT_LT(idle_pct, 10.0);
+	EXPECT_EQ(ping("-c 2 -W 2"), 0) << "no traffic after the idle second";
 }
 
 } // namespace
