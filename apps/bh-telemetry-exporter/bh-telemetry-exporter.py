@@ -49,7 +49,7 @@ TYPES = {
     '/bh/softirq': {'raised': C, 'run': C, 'run_ksoftirqd': C, 'cycles': (C, 'cycles'), 'seconds': (C, 'seconds')},
     '/bh/ksoftirqd': {'exists': G, 'active': G, 'wakeups': C, 'batches': C, 'softirqs': C, 'dpdk_lcore_id': G},
     '/bh/tasklet': {'run': C, 'requeued_running': C, 'requeued_disabled': C, 'killed': C, 'remote': C},
-    '/bh/timer': {'expired': C, 'softirqs': C},
+    '/bh/timer': {'expired': C, 'softirqs': C, 'deferred': C, 'adopted': C},
     '/bh/workqueue': {'queued': C, 'run': C, 'canceled': C, 'pending': G, 'wakeups': C, 'sleeps': C,
                       'max_latency_seconds': (G, 'seconds'), 'pools': G, 'workers': G},
     '/bh/net/softnet': {'processed': C, 'polls': C, 'time_squeeze': C, 'passes': C},

@@ -57,7 +57,10 @@ struct ksoftirqd_stats {
 	/**
 	 * The thread's own DPDK lcore id (a non-EAL lcore, registered when it
 	 * starts), which gives it mempool caches of its own; LCORE_ID_ANY if
-	 * none was free (it then still works, through the pools' shared path).
+	 * none was free, or if the EAL has a multi-process channel (shared
+	 * config), which DPDK 22.11 closes for good when a non-EAL thread takes
+	 * an id, refusing dpdk-dumpcap: then it works through the pools'
+	 * shared path.
 	 */
 	unsigned dpdk_lcore = LCORE_ID_ANY;
 };

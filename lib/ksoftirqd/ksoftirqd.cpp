@@ -14,6 +14,7 @@
 #include <rte_pause.h>
 
 #include "bh_ksoftirqd.h"
+#include "lcore_ids_private.h"
 #include "log_private.h"
 #include "softirq_private.h"
 
@@ -53,8 +54,11 @@ void setup_thread(unsigned lcore, const ksoftirqd_config &cfg, const rte_cpuset_
 		BH_LOG(WARNING, log::ksoftirqd, "%s: cannot set nice %d", name, cfg.nice);
 }
 
-/* @p seen: the kick word at spawn, so that a kick before this thread runs is not missed. */
-void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpus, uint32_t seen)
+/*
+ * @p seen: the kick word at spawn, so that a kick before this thread runs
+ * is not missed. @p take_lcore_id: register as a DPDK lcore.
+ */
+void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpus, uint32_t seen, bool take_lcore_id)
 {
 	detail::tl_lcore = lcore;
 	detail::tl_role = thread_role::ksoftirqd;
@@ -68,12 +72,12 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	 */
 	softirq_lcore &s = softirq_state[lcore];
 	kthread &k = threads[lcore];
-	const bool registered = rte_thread_register() == 0;
+	const bool registered = take_lcore_id && rte_thread_register() == 0;
 	if (registered)
 		k.dpdk_lcore.store(rte_lcore_id(), std::memory_order_relaxed);
-	else
+	else if (take_lcore_id)
 		BH_LOG(WARNING, log::ksoftirqd, "ksoftirqd/%u: no DPDK lcore id (%s): mbufs it frees bypass the mempool caches",
-		       lcore, rte_strerror(rte_errno));
+		       lcore, rte_errno ? rte_strerror(rte_errno) : "all taken");
 	k.ready.store(true, std::memory_order_release);
 	for (;;) {
 		s.ksoftirqd_kick.wait(seen, std::memory_order_acquire);
@@ -165,9 +169,15 @@ int detail::ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noex
 		return 0;
 	k.stop.store(false, std::memory_order_relaxed);
 	k.ready.store(false, std::memory_order_relaxed);
+	/* An lcore id would close DPDK's multi-process channel (dumpcap) for good. */
+	const bool take_lcore_id = !detail::mp_channel_available();
+	if (!take_lcore_id)
+		BH_LOG(INFO, log::ksoftirqd,
+		       "ksoftirqd/%u: no DPDK lcore id of its own, which would close the multi-process channel: "
+		       "mbufs it frees go through the mempools' shared path", lcore);
 	try {
 		k.thread = std::thread(ksoftirqd_main, lcore, kconfig, lcore_cpus,
-				       softirq_state[lcore].ksoftirqd_kick.load(std::memory_order_acquire));
+				       softirq_state[lcore].ksoftirqd_kick.load(std::memory_order_acquire), take_lcore_id);
 	} catch (const std::system_error &e) {
 		BH_LOG(ERR, log::ksoftirqd, "cannot create ksoftirqd/%u: %s", lcore, e.what());
 		return -e.code().value();

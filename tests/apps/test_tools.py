@@ -140,18 +140,6 @@ class Capture(l2fwd.L2fwdTest):
         self.assertIn('capture_init: the EAL runs without hugepages (--no-huge)', app.stderr(), app.report())
         self.assert_exit_ok(app, app.stop())
 
-    def test_capture_names_the_lcore_ids_that_turn_multi_process_off(self):
-        # DPDK 22.11 registers ksoftirqd's threads as lcores only by refusing
-        # secondaries for good; bh-l2fwd must say so rather than let dumpcap
-        # fail alone.
-        self.with_hugepages()
-        app = self.start_l2fwd(['--socket-mem', str(CAPTURE_MEMORY_MB)], self.inputs())
-        run, _ = self.dumpcap('-i', 'net_pcap1', '-c', '1')
-        self.assertIn('refused secondary attachment', run.stderr)
-        self.assertIn('capture_init: threads that are not EAL lcores (ksoftirqd) hold DPDK lcore ids',
-                      app.stderr(), app.report())
-        self.assert_exit_ok(app, app.stop())
-
     def capture(self, *args):
         """Captures port 1 (Rx: its own input; Tx: port 0's, forwarded)
         with dumpcap; returns the inputs and (direction, frame) of each
@@ -167,10 +155,6 @@ class Capture(l2fwd.L2fwdTest):
         self.assertEqual({iface for iface, _, _ in packets}, {'dpdk:1'}, 'packets of another port')
         return inputs, [(direction, frame) for _, direction, frame in packets]
 
-    # Blocked by ksoftirqd's DPDK lcore ids (see the test above), which only
-    # the core can give up: this becomes an unexpected success, and fails,
-    # once dumpcap can attach.
-    @unittest.expectedFailure
     def test_dumpcap_captures_rx_and_tx_matching_the_input(self):
         (port0, port1), packets = self.capture()
         rx = [f for d, f in packets if d == INBOUND]
@@ -181,7 +165,6 @@ class Capture(l2fwd.L2fwdTest):
         self.assertTrue(cyclic_run(rx, port1), f'Rx of port 1 is not its input: {len(rx)} packets')
         self.assertTrue(cyclic_run(tx, port0), f'Tx of port 1 is not port 0\'s input: {len(tx)} packets')
 
-    @unittest.expectedFailure
     def test_dumpcap_filter_keeps_only_matching_frames(self):
         source = self.SOURCES[1]
         (port0, _), packets = self.capture('-f', f'ether src {pcaptool.mac_str(source)}')

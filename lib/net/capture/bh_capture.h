@@ -26,9 +26,9 @@
  *   that is not an EAL lcore (rte_thread_register()) only by turning
  *   multi-process off for good (rte_mp_disable()), after which the primary
  *   refuses every secondary ("Primary process refused secondary
- *   attachment"). bh::start() registers each ksoftirqd thread so, hence
- *   capture_init() after bh::start() reports it: in this version capture
- *   needs ksoftirqd to run without a DPDK lcore id of its own.
+ *   attachment"). So where the channel exists, ksoftirqd threads take no
+ *   lcore id (bh_ksoftirqd.h); an application that registers threads of
+ *   its own gives up capture.
  */
 
 namespace bh::net {
@@ -50,9 +50,8 @@ namespace bh::net {
  *   the EAL has no multi-process channel (--no-shconf, bh::eal_init()'s
  *   default, or --in-memory), which is a documented no-op logged at INFO,
  *   so that applications may call this unconditionally; or the EAL runs
- *   without hugepages, or threads other than EAL lcores hold DPDK lcore
- *   ids (see the file comment), logged at WARNING since shared config was
- *   asked for.
+ *   without hugepages, logged at WARNING since shared config was asked
+ *   for.
  *   -ENODEV if the EAL is not initialised; -errno from rte_pdump_init()
  *   otherwise (logged).
  */
