@@ -310,9 +310,9 @@ int main(int argc, char **argv)
 	const double seconds = elapsed();
 
 	/* Stop taking packets, let the loops drain, flush and free what is in flight. */
+	/* bh::stop() also flushes and frees what the net layer still holds. */
 	bh::stop();
 	rte_eal_mp_wait_lcore();
-	bh::net::net_exit();
 	/* The final rates are averages over the whole run. */
 	static port_snapshot from_start[RTE_MAX_ETHPORTS];
 	print_stats(o, seconds, from_start);

@@ -46,7 +46,8 @@ C, G = 'counter', 'gauge'
 TYPES = {
     '/bh/lcore': {'iterations': C, 'busy': C, 'sleeps': C, 'wakeups': C, 'yields': C,
                   'busy_cycles': (C, 'cycles'), 'idle_cycles': (C, 'cycles'), 'irqs': C},
-    '/bh/softirq': {'raised': C, 'run': C, 'run_ksoftirqd': C, 'cycles': (C, 'cycles'), 'seconds': (C, 'seconds')},
+    '/bh/softirq': {'raised': C, 'run': C, 'run_ksoftirqd': C, 'cycles': (C, 'cycles'), 'seconds': (C, 'seconds'),
+                    'context_leaks': C},
     '/bh/ksoftirqd': {'exists': G, 'active': G, 'wakeups': C, 'batches': C, 'softirqs': C, 'dpdk_lcore_id': G},
     '/bh/tasklet': {'run': C, 'requeued_running': C, 'requeued_disabled': C, 'killed': C, 'remote': C},
     '/bh/timer': {'expired': C, 'softirqs': C, 'deferred': C, 'adopted': C},
@@ -135,8 +136,12 @@ class Families:
         names = reply.get('name')
         if isinstance(names, list):
             # One array per counter, indexed by softirq number; unused entries are "".
+            # A plain number beside them belongs to the whole object.
             for field, column in reply.items():
-                if field == 'name' or not isinstance(column, list):
+                if field == 'name':
+                    continue
+                if not isinstance(column, list):
+                    self.add(cmd, help_text, field, labels, column)
                     continue
                 for name, value in zip(names, column):
                     if name:

@@ -50,11 +50,7 @@ struct inbox {
 	template <class F>
 	void consume(F &&f)
 	{
-		for (node *n = q.take_all(); n;) {
-			node *next = n->next;
-			f(*n);
-			n = next;
-		}
+		q.drain(f);
 	}
 };
 

@@ -96,7 +96,6 @@ result run_bh(unsigned worker, bh::net::rx_mode mode)
 	const double cycles = double(rte_rdtsc() - t0);
 	bh::stop();
 	rte_eal_wait_lcore(worker);
-	bh::net::net_exit();
 	return {pkts / (cycles / double(rte_get_tsc_hz())) / 1e6, cycles / pkts};
 }
 

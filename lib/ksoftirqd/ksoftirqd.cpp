@@ -3,20 +3,21 @@
 #include <cstdio>
 #include <mutex>
 #include <sched.h>
-#include <sys/resource.h>
 #include <system_error>
 #include <thread>
-#include <unistd.h>
 
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
-#include <rte_pause.h>
+#include <rte_telemetry.h>
 
 #include "bh_ksoftirqd.h"
+#include "kthread_private.h"
+#include "ksoftirqd_private.h"
 #include "lcore_ids_private.h"
 #include "log_private.h"
 #include "softirq_private.h"
+#include "telemetry_private.h"
 
 namespace bh {
 
@@ -27,49 +28,35 @@ using detail::softirq_state;
 using detail::thread_role;
 
 /*
- * Thread handles are touched only under threads_mutex by spawn and reap,
- * which run on control paths (start, attach, stop, detach). stop is read
- * by the ksoftirqd thread.
+ * One lcore's ksoftirqd. thread: under threads_mutex, by spawn and reap on
+ * control paths (start, attach, stop, detach). stop: set by reap, read by
+ * the thread. dpdk_lcore: written by the thread, read by anyone.
  */
 struct kthread {
 	std::thread thread;
 	std::atomic<bool> stop{false};
-	std::atomic<bool> ready{false}; /* pinned and niced: spawn returns only then */
-	std::atomic<unsigned> dpdk_lcore{LCORE_ID_ANY}; /* its own, written by the thread */
+	std::atomic<unsigned> dpdk_lcore{LCORE_ID_ANY};
 };
 
 std::mutex threads_mutex;
 kthread threads[max_lcores];
-ksoftirqd_config kconfig; /* [I] under threads_mutex, read at spawn */
-bool config_locked;       /* set while bh::start() holds the table */
-
-void setup_thread(unsigned lcore, const ksoftirqd_config &cfg, const rte_cpuset_t &lcore_cpus)
-{
-	char name[16];
-	snprintf(name, sizeof(name), "ksoftirqd/%u", lcore);
-	rte_cpuset_t set = cfg.same_cpu ? lcore_cpus : cfg.cpuset;
-	if (CPU_COUNT(&set) > 0 && pthread_setaffinity_np(pthread_self(), sizeof(set), &set) != 0)
-		BH_LOG(WARNING, log::ksoftirqd, "%s: cannot set CPU affinity, left unpinned", name);
-	if (cfg.nice != 0 && setpriority(PRIO_PROCESS, gettid(), cfg.nice) != 0)
-		BH_LOG(WARNING, log::ksoftirqd, "%s: cannot set nice %d", name, cfg.nice);
-}
+ksoftirqd_config kconfig; /* under threads_mutex, read at spawn */
+bool config_locked;       /* under threads_mutex: set while the framework runs */
 
 /*
- * @p seen: the kick word at spawn, so that a kick before this thread runs
- * is not missed. @p take_lcore_id: register as a DPDK lcore.
+ * The thread's body. @p seen: the kick word at spawn, so that a kick
+ * before this thread runs is not missed. @p take_lcore_id: register as a
+ * DPDK lcore (after pinning: EAL records the affinity), which gives the
+ * softirqs run here their own mempool cache, so NET_RX/NET_TX taken over by
+ * ksoftirqd free and allocate mbufs as fast as on the lcore rather than
+ * through the pool's shared, locked path. The framework's per-lcore data
+ * stays indexed by the lcore (tl_lcore).
  */
-void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpus, uint32_t seen, bool take_lcore_id)
+template <class Ready>
+void ksoftirqd_main(unsigned lcore, uint32_t seen, bool take_lcore_id, Ready &&ready)
 {
 	detail::tl_lcore = lcore;
 	detail::tl_role = thread_role::ksoftirqd;
-	setup_thread(lcore, cfg, lcore_cpus);
-	/*
-	 * A DPDK lcore id of its own (after pinning: EAL records the affinity)
-	 * gives the softirqs run here their own mempool cache, so NET_RX/NET_TX
-	 * taken over by ksoftirqd free and allocate mbufs as fast as on the
-	 * lcore rather than through the pool's shared, locked path. The
-	 * framework's per-lcore data stays indexed by the lcore (tl_lcore).
-	 */
 	softirq_lcore &s = softirq_state[lcore];
 	kthread &k = threads[lcore];
 	const bool registered = take_lcore_id && rte_thread_register() == 0;
@@ -78,7 +65,7 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	else if (take_lcore_id)
 		BH_LOG(WARNING, log::ksoftirqd, "ksoftirqd/%u: no DPDK lcore id (%s): mbufs it frees bypass the mempool caches",
 		       lcore, rte_errno ? rte_strerror(rte_errno) : "all taken");
-	k.ready.store(true, std::memory_order_release);
+	ready();
 	for (;;) {
 		s.ksoftirqd_kick.wait(seen, std::memory_order_acquire);
 		seen = s.ksoftirqd_kick.load(std::memory_order_acquire);
@@ -92,8 +79,8 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 			s.ksoftirqd_batches.add();
 			/*
 			 * cond_resched(): the scheduler shares the CPU between us and the
-			 * lcore; we step aside only when the lcore waits in
-			 * local_bh_disable, which must not wait more than one batch.
+			 * lcore; we step aside only when the lcore waits for the
+			 * execution lock, which must not wait more than one batch.
 			 */
 			while (s.lcore_waits.load(std::memory_order_acquire))
 				sched_yield();
@@ -112,87 +99,36 @@ void ksoftirqd_main(unsigned lcore, ksoftirqd_config cfg, rte_cpuset_t lcore_cpu
 	}
 }
 
-} // namespace
-
-void detail::exec_lock_acquire(softirq_lcore &s) noexcept
-{
-	if (exec_lock_try(s))
-		return;
-	/*
-	 * Only the lcore announces that it waits: ksoftirqd steps aside for it
-	 * after each batch. ksoftirqd waiting for the lcore must not touch the
-	 * flag, or its clearing store could erase the lcore's announcement and
-	 * leave the lcore spinning against a ksoftirqd that never steps aside.
-	 */
-	const bool lcore = tl_role != thread_role::ksoftirqd;
-	if (lcore)
-		s.lcore_waits.store(true, std::memory_order_release);
-	unsigned spins = 0;
-	while (!exec_lock_try(s)) {
-		if (++spins < 128)
-			rte_pause();
-		else
-			sched_yield();
-	}
-	if (lcore)
-		s.lcore_waits.store(false, std::memory_order_release);
-}
-
-bool detail::exec_lock_try(softirq_lcore &s) noexcept
-{
-	return !s.exec_lock.load(std::memory_order_relaxed) &&
-	       !s.exec_lock.exchange(true, std::memory_order_acquire);
-}
-
-void detail::exec_lock_release(softirq_lcore &s) noexcept
-{
-	s.exec_lock.store(false, std::memory_order_release);
-}
-
-void detail::wakeup_softirqd(softirq_lcore &s) noexcept
-{
-	if (!s.has_ksoftirqd.load(std::memory_order_acquire) ||
-	    s.ksoftirqd_active.load(std::memory_order_relaxed))
-		return;
-	s.ksoftirqd_active.store(true, std::memory_order_relaxed);
-	s.ksoftirqd_wakeups.add();
-	s.ksoftirqd_kick.fetch_add(1, std::memory_order_release);
-	s.ksoftirqd_kick.notify_one();
-}
-
-int detail::ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noexcept
+int spawn(unsigned lcore) noexcept
 {
 	std::lock_guard lock(threads_mutex);
-	config_locked = true;
 	kthread &k = threads[lcore];
 	if (k.thread.joinable())
 		return 0;
 	k.stop.store(false, std::memory_order_relaxed);
-	k.ready.store(false, std::memory_order_relaxed);
 	/* An lcore id would close DPDK's multi-process channel (dumpcap) for good. */
 	const bool take_lcore_id = !detail::mp_channel_available();
 	if (!take_lcore_id)
 		BH_LOG(INFO, log::ksoftirqd,
 		       "ksoftirqd/%u: no DPDK lcore id of its own, which would close the multi-process channel: "
 		       "mbufs it frees go through the mempools' shared path", lcore);
+	detail::kthread_attr attr{"ksoftirqd/" + std::to_string(lcore),
+				  kconfig.same_cpu ? detail::lcore_cpus(lcore) : kconfig.cpuset, kconfig.nice,
+				  log::ksoftirqd};
+	const uint32_t seen = softirq_state[lcore].ksoftirqd_kick.load(std::memory_order_acquire);
 	try {
-		k.thread = std::thread(ksoftirqd_main, lcore, kconfig, lcore_cpus,
-				       softirq_state[lcore].ksoftirqd_kick.load(std::memory_order_acquire), take_lcore_id);
+		k.thread = detail::kthread_start(attr, [lcore, seen, take_lcore_id](auto ready) {
+			ksoftirqd_main(lcore, seen, take_lcore_id, ready);
+		});
 	} catch (const std::system_error &e) {
 		BH_LOG(ERR, log::ksoftirqd, "cannot create ksoftirqd/%u: %s", lcore, e.what());
 		return -e.code().value();
 	}
-	/* Named here, not in the thread, so that it has its name once created. */
-	char name[16];
-	snprintf(name, sizeof(name), "ksoftirqd/%u", lcore);
-	pthread_setname_np(k.thread.native_handle(), name);
-	while (!k.ready.load(std::memory_order_acquire))
-		std::this_thread::yield();
 	softirq_state[lcore].has_ksoftirqd.store(true, std::memory_order_release);
 	return 0;
 }
 
-void detail::ksoftirqd_reap(unsigned lcore) noexcept
+void reap(unsigned lcore) noexcept
 {
 	std::lock_guard lock(threads_mutex);
 	kthread &k = threads[lcore];
@@ -206,13 +142,42 @@ void detail::ksoftirqd_reap(unsigned lcore) noexcept
 	k.thread.join();
 }
 
-void detail::ksoftirqd_reap_all() noexcept
+int ksoftirqd_reply(unsigned lcore, rte_tel_data *d)
 {
-	for (unsigned l = 0; l < max_lcores; l++)
-		ksoftirqd_reap(l);
-	std::lock_guard lock(threads_mutex);
-	config_locked = false;
+	const ksoftirqd_stats s = ksoftirqd_get_stats(lcore);
+	return detail::telemetry_reply(d, {{"exists", s.exists},
+					   {"active", s.active},
+					   {"wakeups", s.wakeups},
+					   {"batches", s.batches},
+					   {"softirqs", s.softirqs},
+					   {"dpdk_lcore_id", s.dpdk_lcore}});
 }
+
+constexpr detail::telemetry_command commands[] = {
+	{"/bh/ksoftirqd", detail::telemetry_per_lcore<ksoftirqd_reply>,
+	 "Returns the counters of an lcore's ksoftirqd. Parameters: int lcore_id"},
+};
+
+void lock_config(bool locked)
+{
+	std::lock_guard lock(threads_mutex);
+	config_locked = locked;
+}
+
+} // namespace
+
+const subsystem detail::ksoftirqd_subsystem = {
+	.name = "ksoftirqd",
+	.open = [] {
+		static std::once_flag once;
+		detail::telemetry_register_once(once, commands);
+		lock_config(true);
+		return 0;
+	},
+	.close = [] { lock_config(false); },
+	.lcore_up = spawn,
+	.lcore_down = reap,
+};
 
 int ksoftirqd_set_config(const ksoftirqd_config &cfg) noexcept
 {

@@ -21,6 +21,8 @@
 
 #include <cstdint>
 
+#include "bh_subsys.h"
+
 namespace bh {
 
 /**
@@ -98,6 +100,18 @@ int stop() noexcept;
 
 /** True between start() and stop(). */
 bool started() noexcept;
+
+/**
+ * Adds @p s to the start-up table (bh_subsys.h), after the core's parts
+ * that register softirqs and before the table freezes, behind the entries
+ * added before it. Adding the same entry again does nothing. The entry
+ * stays for every later start(); @p s must live as long.
+ * @return 0; -EINVAL for an entry without a name; -EBUSY while the
+ *   framework runs (both logged).
+ * @context Any thread, before start().
+ * @cost A mutex and a vector append.
+ */
+int subsystem_register(const subsystem &s) noexcept;
 
 /**
  * Makes the calling thread a framework lcore: it must be a DPDK lcore

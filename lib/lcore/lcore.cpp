@@ -5,8 +5,8 @@
 #include <chrono>
 #include <pthread.h>
 #include <sched.h>
+#include <mutex>
 #include <sys/epoll.h>
-#include <sys/eventfd.h>
 #include <thread>
 #include <unistd.h>
 
@@ -14,17 +14,19 @@
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_pause.h>
+#include <rte_telemetry.h>
 
 #include "bh_context.h"
 #include "bh_lcore.h"
 #include "bh_softirq.h"
-#include "lcore_private.h"
+#include "lcore_subsys.h"
 #include "log_private.h"
+#include "percpu_private.h"
 #include "softirq_private.h"
-#include "tasklet_private.h"
+#include "subsys_table.h"
 #include "telemetry_private.h"
+#include "time_private.h"
 #include "timer_private.h"
-#include "workqueue_private.h"
 
 namespace bh {
 
@@ -49,26 +51,21 @@ struct irq_reg {
  *       (running == false), read by the loop thread
  *   [L] the lcore's own thread
  *   [A] any thread, atomically
+ * Its wake-up (eventfd, sleeping flag) is the softirq layer's, where the
+ * raise that must wake it is.
  */
 struct lcore_loop {
 	pollfn *top[max_fns]{};        /* [C] */
 	pollfn *tasks[max_fns]{};      /* [C] */
 	unsigned ntop = 0, ntasks = 0; /* [C] */
 	std::atomic<bool> running{false};  /* [L] sets, [A] reads */
-	std::atomic<bool> attached{false}; /* [L] */
+	std::atomic<bool> attached{false}; /* [L] writes: its thread made the epoll set and took the id */
 	bool polled = false;               /* [L] an embedder drives it with lcore_poll_once */
 	std::atomic<bool> stop_req{false}; /* [A] */
 	std::atomic<idle_mode> idle{idle_mode::poll};   /* [A] */
 	std::atomic<unsigned> max_sleep_ms{100};        /* [A] */
-	std::atomic<int> evfd{-1}; /* created by [L] at first attach, never closed */
-	rte_cpuset_t cpus{};       /* [L] at attach, read by start() after attached is set */
-	int epfd = -1;             /* [L] */
+	int epfd = -1;             /* [L] made at its first attach, never closed */
 	irq_reg irqs_reg[max_irqs]; /* [L], or [C] to free them */
-
-	/* Kickers read these: their own line. */
-	alignas(RTE_CACHE_LINE_SIZE) std::atomic<bool> sleeping{false}; /* [L] writes, [A] reads */
-	std::atomic<bool> wake_posted{false};    /* [A] */
-	std::atomic<uint64_t> wakeups{0};        /* [A] */
 
 	alignas(RTE_CACHE_LINE_SIZE) lcore_counter iterations, busy, sleeps, yields, busy_cycles,
 		idle_cycles, irqs; /* [L] */
@@ -77,26 +74,26 @@ struct lcore_loop {
 per_lcore<lcore_loop> loops;
 std::atomic<bool> framework_started{false};
 
-int make_wakeup_fds(lcore_loop &l, unsigned id)
+/* The epoll set a sleeping lcore waits in: its wake-up eventfd, and the irq fds it requests later. */
+int make_wakeup_set(lcore_loop &l, unsigned id)
 {
-	if (l.evfd.load(std::memory_order_relaxed) >= 0)
+	if (l.epfd >= 0)
 		return 0;
-	const int ev = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	const int ev = detail::wakeup_fd(id);
+	if (ev < 0)
+		return ev;
 	const int ep = epoll_create1(EPOLL_CLOEXEC);
 	epoll_event e{};
 	e.events = EPOLLIN;
 	e.data.ptr = nullptr; /* the wake-up eventfd; irq fds carry their irq_reg */
-	if (ev < 0 || ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0) {
+	if (ep < 0 || epoll_ctl(ep, EPOLL_CTL_ADD, ev, &e) < 0) {
 		const int err = errno;
-		BH_LOG(ERR, log::lcore, "lcore %u: cannot create its wake-up eventfd/epoll: %s", id, strerror(err));
-		if (ev >= 0)
-			close(ev);
+		BH_LOG(ERR, log::lcore, "lcore %u: cannot create its wake-up epoll set: %s", id, strerror(err));
 		if (ep >= 0)
 			close(ep);
 		return -err;
 	}
 	l.epfd = ep;
-	l.evfd.store(ev, std::memory_order_release);
 	return 0;
 }
 
@@ -139,21 +136,20 @@ timespec sleep_timeout(unsigned id, lcore_loop &l)
 	const uint64_t next = detail::timer_next_expiry[id].tsc;
 	if (next != UINT64_MAX) {
 		const uint64_t now = rte_rdtsc();
-		ns = std::min<uint64_t>(ns, next > now ? uint64_t(double(next - now) * 1e9 / double(rte_get_tsc_hz())) : 0);
+		ns = std::min<uint64_t>(ns, next > now ? detail::cycles_to_ns(next - now) : 0);
 	}
 	for_each_fn(l, [&](pollfn &fn) { ns = std::min(ns, fn.sleep_limit_ns()); });
 	return timespec{time_t(ns / 1000000000), long(ns % 1000000000)};
 }
 
 /* Runs the handlers of the fds that woke the lcore, as one top half. */
-void dispatch_wakeups(lcore_loop &l, const epoll_event *ev, int n)
+void dispatch_wakeups(unsigned id, lcore_loop &l, const epoll_event *ev, int n)
 {
 	irq_enter();
 	for (int i = 0; i < n; i++) {
 		auto *irq = static_cast<irq_reg *>(ev[i].data.ptr);
 		if (!irq) {
-			uint64_t v;
-			(void)!read(l.evfd.load(std::memory_order_relaxed), &v, sizeof(v));
+			detail::wakeup_consume(id);
 			continue;
 		}
 		l.irqs.add();
@@ -164,10 +160,10 @@ void dispatch_wakeups(lcore_loop &l, const epoll_event *ev, int n)
 
 /*
  * Sleeps until a kick, a remote raise, an enabled irq fd or the timeout, if
- * every pollfn agrees. The sleeping flag and the pending mask form a Dekker
- * pair with raise_softirq_on()/lcore_kick(): one side always sees the other.
+ * every pollfn agrees. The handshake with raisers is the softirq layer's
+ * (sleep_prepare); a stop request pairs with the same kick.
  */
-void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
+void sleep_once(unsigned id, lcore_loop &l)
 {
 	unsigned armed = 0;
 	bool ok = true;
@@ -178,22 +174,16 @@ void sleep_once(unsigned id, lcore_loop &l, softirq_lcore &s)
 			ok = false;
 	});
 	if (ok) {
-		/*
-		 * Re-arm the kick only now: a kicker that still sees the previous
-		 * sleep must find wake_posted set and not write again.
-		 */
-		l.wake_posted.store(false, std::memory_order_relaxed);
-		l.sleeping.store(true, std::memory_order_seq_cst);
 		l.sleeps.add();
 		epoll_event ev[max_irqs + 1];
 		int n = 0;
-		if (!s.pending.load(std::memory_order_seq_cst) && !l.stop_req.load(std::memory_order_seq_cst)) {
+		if (detail::sleep_prepare(id) && !l.stop_req.load(std::memory_order_seq_cst)) {
 			const timespec timeout = sleep_timeout(id, l);
 			n = epoll_pwait2(l.epfd, ev, max_irqs + 1, &timeout, nullptr);
 		}
-		l.sleeping.store(false, std::memory_order_relaxed);
+		detail::sleep_finish(id);
 		if (n > 0)
-			dispatch_wakeups(l, ev, n);
+			dispatch_wakeups(id, l, ev, n);
 	}
 	for_each_fn(l, [&](pollfn &fn) {
 		if (armed) {
@@ -226,26 +216,6 @@ int add_fn(const char *what, unsigned lcore, pollfn &fn, pollfn *(lcore_loop::*a
 
 } // namespace
 
-bool detail::lcore_valid(unsigned lcore) noexcept
-{
-	/*
-	 * EAL lcores and the registered threads that attached: not any
-	 * ROLE_NON_EAL id, which ksoftirqd threads hold too (for their
-	 * mempool caches) without being lcores of the framework.
-	 */
-	return lcore < max_lcores &&
-	       (rte_lcore_has_role(lcore, ROLE_RTE) || loops[lcore].attached.load(std::memory_order_acquire));
-}
-
-rte_cpuset_t detail::lcore_cpus(unsigned lcore) noexcept
-{
-	if (rte_lcore_has_role(lcore, ROLE_RTE))
-		return rte_lcore_cpuset(lcore);
-	rte_cpuset_t none;
-	CPU_ZERO(&none);
-	return loops[lcore].attached.load(std::memory_order_acquire) ? loops[lcore].cpus : none;
-}
-
 int start() noexcept
 {
 	if (rte_lcore_count() == 0) {
@@ -256,30 +226,10 @@ int start() noexcept
 		BH_LOG(ERR, log::lcore, "bh::start: already started");
 		return -EALREADY;
 	}
-	detail::tasklet_softirqs_open();
-	if (const int rc = detail::timer_subsys_open()) {
-		detail::tasklet_softirqs_close();
+	if (const int rc = detail::subsys_open_all()) {
 		framework_started.store(false);
 		return rc;
 	}
-	detail::softirq_freeze(true);
-	for (unsigned l = 0; l < max_lcores; l++) {
-		if (!detail::lcore_valid(l))
-			continue;
-		if (const int rc = detail::ksoftirqd_spawn(l, detail::lcore_cpus(l))) {
-			detail::ksoftirqd_reap_all();
-			detail::softirq_freeze(false);
-			detail::tasklet_softirqs_close();
-			detail::timer_subsys_close();
-			framework_started.store(false);
-			return rc;
-		}
-	}
-	if (const int rc = detail::workqueue_subsys_open()) {
-		stop();
-		return rc;
-	}
-	detail::telemetry_register();
 	return 0;
 }
 
@@ -300,11 +250,7 @@ int stop() noexcept
 	for (unsigned l = 0; l < max_lcores; l++)
 		while (loops[l].running.load(std::memory_order_acquire))
 			std::this_thread::sleep_for(std::chrono::microseconds(100));
-	detail::workqueue_subsys_close();
-	detail::ksoftirqd_reap_all();
-	detail::softirq_freeze(false);
-	detail::tasklet_softirqs_close();
-	detail::timer_subsys_close();
+	detail::subsys_close_all();
 	framework_started.store(false);
 	return 0;
 }
@@ -323,16 +269,25 @@ int lcore_attach() noexcept
 		return -ENODEV;
 	}
 	lcore_loop &l = loops[id];
-	if (const int rc = make_wakeup_fds(l, id))
+	if (l.attached.load(std::memory_order_relaxed))
+		return 0;
+	if (const int rc = make_wakeup_set(l, id))
 		return rc;
 	detail::tl_lcore = id;
 	detail::tl_role = detail::thread_role::lcore;
-	CPU_ZERO(&l.cpus);
-	pthread_getaffinity_np(pthread_self(), sizeof(l.cpus), &l.cpus);
-	const bool first = !l.attached.exchange(true, std::memory_order_acq_rel);
-	if (first && started())
-		detail::workqueue_lcore_attached(id);
-	return started() ? detail::ksoftirqd_spawn(id, l.cpus) : 0;
+	/* An EAL lcore was the framework's from the start, a registered thread becomes one now. */
+	const bool joins = !detail::lcore_valid(id);
+	detail::lcore_register(id);
+	if (joins && started()) {
+		if (const int rc = detail::subsys_lcore_up(id)) {
+			detail::lcore_unregister(id);
+			detail::tl_lcore = no_lcore;
+			detail::tl_role = detail::thread_role::other;
+			return rc;
+		}
+	}
+	l.attached.store(true, std::memory_order_release);
+	return 0;
 }
 
 int lcore_detach() noexcept
@@ -347,12 +302,16 @@ int lcore_detach() noexcept
 		BH_LOG(ERR, log::lcore, "lcore_detach: lcore %u is inside its loop", id);
 		return -EBUSY;
 	}
-	detail::ksoftirqd_reap(id);
-	do_softirq();
 	if (l.polled) {
 		l.polled = false;
-		detail::timer_lcore_offline(id);
+		detail::subsys_loop_stop(id);
 	}
+	const bool leaves = !rte_lcore_has_role(id, ROLE_RTE);
+	if (leaves && started())
+		detail::subsys_lcore_down(id);
+	do_softirq();
+	if (leaves)
+		detail::lcore_unregister(id);
 	l.attached.store(false, std::memory_order_release);
 	detail::tl_lcore = no_lcore;
 	detail::tl_role = detail::thread_role::other;
@@ -498,7 +457,7 @@ int lcore_run() noexcept
 		BH_LOG(ERR, log::lcore, "lcore_run: lcore %u already runs its loop", id);
 		return -EALREADY;
 	}
-	detail::timer_lcore_online(id);
+	detail::subsys_loop_start(id);
 	uint64_t t0 = rte_rdtsc();
 	while (!l.stop_req.load(std::memory_order_relaxed)) {
 		const bool work = iterate(id, l, s, t0);
@@ -507,7 +466,7 @@ int lcore_run() noexcept
 				l.yields.add();
 				sched_yield();
 			} else if (l.idle.load(std::memory_order_relaxed) == idle_mode::sleep) {
-				sleep_once(id, l, s);
+				sleep_once(id, l);
 			} else {
 				rte_pause();
 			}
@@ -518,7 +477,7 @@ int lcore_run() noexcept
 	}
 	do_softirq();
 	if (!l.polled)
-		detail::timer_lcore_offline(id);
+		detail::subsys_loop_stop(id);
 	l.stop_req.store(false, std::memory_order_relaxed);
 	l.running.store(false, std::memory_order_release);
 	return 0;
@@ -537,7 +496,7 @@ bool lcore_poll_once() noexcept
 	lcore_loop &l = loops[id];
 	if (!l.polled) {
 		l.polled = true;
-		detail::timer_lcore_online(id);
+		detail::subsys_loop_start(id);
 	}
 	return iterate(id, l, softirq_state[id], rte_rdtsc());
 }
@@ -552,13 +511,8 @@ void lcore_request_stop(unsigned lcore) noexcept
 
 void lcore_kick(unsigned lcore) noexcept
 {
-	lcore_loop &l = loops[lcore];
-	if (!l.sleeping.load(std::memory_order_seq_cst) || l.wake_posted.exchange(true))
-		return;
-	const int fd = l.evfd.load(std::memory_order_acquire);
-	const uint64_t one = 1;
-	if (fd >= 0 && write(fd, &one, sizeof(one)) == sizeof(one))
-		l.wakeups.fetch_add(1, std::memory_order_relaxed);
+	if (lcore < max_lcores)
+		detail::kick(lcore);
 }
 
 lcore_stats lcore_get_stats(unsigned lcore) noexcept
@@ -570,12 +524,56 @@ lcore_stats lcore_get_stats(unsigned lcore) noexcept
 	st.iterations = l.iterations.read();
 	st.busy = l.busy.read();
 	st.sleeps = l.sleeps.read();
-	st.wakeups = l.wakeups.load(std::memory_order_relaxed);
+	st.wakeups = detail::softirq_state[lcore].wakeups.load(std::memory_order_relaxed);
 	st.yields = l.yields.read();
 	st.busy_cycles = l.busy_cycles.read();
 	st.idle_cycles = l.idle_cycles.read();
 	st.irqs = l.irqs.read();
 	return st;
 }
+
+/* ---- telemetry and the start-up table's entry ---- */
+
+namespace {
+
+int lcore_list(const char *, const char *params, rte_tel_data *d)
+{
+	if (params && *params)
+		return -EINVAL;
+	rte_tel_data_start_array(d, RTE_TEL_INT_VAL);
+	for (unsigned l = 0; l < max_lcores; l++)
+		if (detail::lcore_valid(l))
+			rte_tel_data_add_array_int(d, int(l));
+	return 0;
+}
+
+int lcore_reply(unsigned lcore, rte_tel_data *d)
+{
+	const lcore_stats s = lcore_get_stats(lcore);
+	return detail::telemetry_reply(d, {{"iterations", s.iterations},
+					   {"busy", s.busy},
+					   {"sleeps", s.sleeps},
+					   {"wakeups", s.wakeups},
+					   {"yields", s.yields},
+					   {"busy_cycles", s.busy_cycles},
+					   {"idle_cycles", s.idle_cycles},
+					   {"irqs", s.irqs}});
+}
+
+constexpr detail::telemetry_command commands[] = {
+	{"/bh/lcore/list", lcore_list, "Returns the lcores the framework can run on (EAL or registered). No parameters"},
+	{"/bh/lcore", detail::telemetry_per_lcore<lcore_reply>, "Returns the lcore loop's counters. Parameters: int lcore_id"},
+};
+
+} // namespace
+
+const subsystem detail::lcore_subsystem = {
+	.name = "lcore",
+	.open = [] {
+		static std::once_flag once;
+		detail::telemetry_register_once(once, commands);
+		return 0;
+	},
+};
 
 } // namespace bh

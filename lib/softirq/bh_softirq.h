@@ -19,7 +19,14 @@
  * Registration happens before bh::start(); from then until bh::stop() the
  * table is frozen. A handler runs with bottom halves disabled on its lcore
  * and must not sleep. The same softirq may run at the same moment on two
- * lcores, so handlers keep their state in per-lcore data (bh_percpu.h).
+ * lcores, so handlers keep their state in per-lcore data (bh_percpu.h). A
+ * handler must return with the context word (bh_context.h) as it found it:
+ * one that leaves bottom halves disabled is reported, counted and repaired,
+ * as Linux's handle_softirqs does.
+ *
+ * The calls that mark top halves (irq_enter/irq_exit) and disable bottom
+ * halves (local_bh_disable/local_bh_enable) are here too: the outermost
+ * irq_exit and local_bh_enable run softirqs.
  */
 
 #include <cstdint>
@@ -65,11 +72,12 @@ struct softirq_action {
 /**
  * Registers handler @p h at index @p nr (open_softirq in the kernel).
  *
- * Call before bh::start(), from any thread.
  * @return 0 on success; -EINVAL if nr >= NR_SOFTIRQS (the table has 32
  *   entries: there is no 33rd) or h is null; -EEXIST if the entry is taken;
  *   -EBUSY if the table is frozen (bh::start() has run). Every refusal is
  *   logged as one line naming the entry and the reason.
+ * @context Any thread, before bh::start() (or in a subsystem's open).
+ * @cost A mutex and a table write.
  */
 int open_softirq(unsigned nr, softirq_handler h, void *data = nullptr, const char *name = nullptr) noexcept;
 
@@ -80,6 +88,8 @@ int open_softirq(unsigned nr, softirq_handler h, void *data = nullptr, const cha
  *
  * @return the index on success; -ENOSPC if no entry in the range is free
  *   (with all 32 taken, any range); -EINVAL, -EBUSY as open_softirq().
+ * @context As open_softirq().
+ * @cost As open_softirq(), plus a scan of at most 32 entries.
  */
 int alloc_softirq(softirq_handler h, void *data = nullptr, const char *name = nullptr,
 		  unsigned after = IRQ_POLL_SOFTIRQ, unsigned before = TASKLET_SOFTIRQ) noexcept;
@@ -87,52 +97,72 @@ int alloc_softirq(softirq_handler h, void *data = nullptr, const char *name = nu
 /**
  * Frees entry @p nr and drops it from every lcore's pending mask.
  * @return 0; -EINVAL for a bad or unregistered index; -EBUSY once frozen.
+ * @context Any thread, while the table is not frozen.
+ * @cost A mutex and an atomic AND per lcore slot.
  */
 int close_softirq(unsigned nr) noexcept;
 
-/** True between bh::start() and bh::stop(). */
+/**
+ * True between bh::start() and bh::stop().
+ * @context Any thread.
+ * @cost An atomic load.
+ */
 bool softirq_table_frozen() noexcept;
 
-/** The entry at @p nr (action is null when unregistered). */
+/**
+ * The entry at @p nr (action is null when unregistered).
+ * @context Any thread; stable while the table is frozen.
+ * @cost An array access.
+ */
 const softirq_action &softirq_entry(unsigned nr) noexcept;
 
 /**
- * Marks @p nr pending on the calling lcore.
+ * Marks @p nr pending on the calling lcore (the kernel's raise_softirq).
  *
  * Safe against a concurrent raise from any other thread targeting the same
  * lcore: the pending mask is updated with one atomic OR, which is what the
- * kernel gets by disabling interrupts around it. Callable from a top half,
- * a softirq, an app task or ksoftirqd (which raises on the lcore it serves).
- * Does not run the softirq: irq_exit(), local_bh_enable() or the lcore loop
- * will. Cost: one locked OR on a line of this lcore plus a counter.
+ * kernel gets by disabling interrupts around it. Does not run the softirq:
+ * irq_exit(), local_bh_enable() or the lcore loop will.
  * @return 0; -EINVAL if nr is not registered; -ENODEV if the calling thread
  *   is not an lcore (use raise_softirq_on()).
+ * @context An lcore: a top half, a softirq, an app task, or its ksoftirqd
+ *   (which raises on the lcore it serves).
+ * @cost One locked OR on a line of this lcore plus a counter.
  */
 int raise_softirq(unsigned nr) noexcept;
 
 /**
- * raise_softirq() without the atomic read-modify-write. Only for a caller
- * that knows no other thread can raise on this lcore at the same time
- * (e.g. an lcore that never receives remote raises); otherwise a concurrent
- * raise can be lost. Same return codes.
+ * raise_softirq() without the atomic read-modify-write (the kernel's
+ * __raise_softirq_irqoff). Only for a caller that knows no other thread can
+ * raise on this lcore at the same time (e.g. an lcore that never receives
+ * remote raises); otherwise a concurrent raise can be lost.
+ * @return as raise_softirq().
+ * @context As raise_softirq().
+ * @cost A load and a store on a line of this lcore plus a counter.
  */
 int raise_softirq_irqoff(unsigned nr) noexcept;
 
 /**
  * Marks @p nr pending on @p lcore from any thread (an lcore, a worker, the
  * DPDK interrupt thread) and wakes that lcore if it sleeps. The raise is
- * never lost. Cost: one locked OR, one atomic add, and a write to the
- * lcore's eventfd only when it sleeps.
+ * never lost.
  * @return 0; -EINVAL if nr is not registered or lcore is not an enabled
  *   lcore (both logged).
+ * @context Any thread.
+ * @cost One locked OR, one atomic add, and a write to the lcore's eventfd
+ *   only when it sleeps and no wake-up is already on its way.
  */
 int raise_softirq_on(unsigned lcore, unsigned nr) noexcept;
 
-/** The calling lcore's pending mask (0 on a thread that is not an lcore). */
+/**
+ * The calling lcore's pending mask (0 on a thread that is not an lcore).
+ * @context Any thread.
+ * @cost An atomic load.
+ */
 uint32_t local_softirq_pending() noexcept;
 
 /**
- * Runs the calling lcore's pending softirqs.
+ * Runs the calling lcore's pending softirqs (the kernel's do_softirq).
  *
  * Does nothing in a top half, in a softirq (softirqs never nest) or with
  * bottom halves disabled, and nothing while the lcore's ksoftirqd owns its
@@ -140,8 +170,74 @@ uint32_t local_softirq_pending() noexcept;
  * pending mask atomically, runs each set entry in index order, and repeats
  * while entries were raised again, at most max_restart passes and within
  * max_time; if work is left after that, wakes the lcore's ksoftirqd.
+ * @context An lcore's own thread, or its ksoftirqd.
+ * @cost Nothing pending: a thread-local read and a load. Else per pass an
+ *   atomic AND, per handler two TSC reads and counters, and the handlers.
  */
 void do_softirq() noexcept;
+
+/**
+ * Marks the start of a top half on the calling thread (the kernel's
+ * irq_enter). Nests.
+ * @context Any thread; meant for an lcore's top halves.
+ * @cost A thread-local add.
+ */
+void irq_enter() noexcept;
+
+/**
+ * Marks the end of a top half (the kernel's irq_exit). When the outermost
+ * top half ends, bottom halves are enabled and softirqs are pending, runs
+ * them (do_softirq), or leaves them to ksoftirqd as do_softirq() says.
+ * @context The thread that called irq_enter().
+ * @cost A thread-local subtract; do_softirq() when pending.
+ */
+void irq_exit() noexcept;
+
+/** RAII top half: irq_enter() now, irq_exit() at scope end. */
+class hardirq_scope {
+public:
+	/** irq_enter(). */
+	hardirq_scope() noexcept { irq_enter(); }
+	/** irq_exit(). */
+	~hardirq_scope() { irq_exit(); }
+	hardirq_scope(const hardirq_scope &) = delete;
+	hardirq_scope &operator=(const hardirq_scope &) = delete;
+};
+
+/**
+ * Disables softirq and tasklet processing on the calling lcore (the
+ * kernel's local_bh_disable).
+ *
+ * Calls nest; only the matching outermost local_bh_enable() enables again.
+ * Work queues are not affected. On an lcore whose ksoftirqd is running, the
+ * outermost call waits for ksoftirqd to finish the softirq it is in, so
+ * that no softirq of this lcore runs until the matching enable, on any
+ * thread.
+ * @context Any thread; on a thread that is not an lcore only the word changes.
+ * @cost A thread-local add and one load of a line this lcore owns while
+ *   ksoftirqd is idle; the wait for one ksoftirqd batch while it runs.
+ */
+void local_bh_disable() noexcept;
+
+/**
+ * Re-enables bottom halves (the kernel's local_bh_enable). The outermost
+ * call runs the lcore's pending softirqs before it returns (unless inside a
+ * top half, where irq_exit will). An unbalanced call is reported and ignored.
+ * @context The thread that called local_bh_disable().
+ * @cost A thread-local subtract and a load; do_softirq() when pending.
+ */
+void local_bh_enable() noexcept;
+
+/** RAII pair of local_bh_disable()/local_bh_enable(). */
+class bh_disable_guard {
+public:
+	/** local_bh_disable(). */
+	bh_disable_guard() noexcept { local_bh_disable(); }
+	/** local_bh_enable(). */
+	~bh_disable_guard() { local_bh_enable(); }
+	bh_disable_guard(const bh_disable_guard &) = delete;
+	bh_disable_guard &operator=(const bh_disable_guard &) = delete;
+};
 
 /** What an lcore does about softirqs while its ksoftirqd is awake. */
 enum class ksoftirqd_policy {
@@ -166,11 +262,17 @@ struct softirq_config {
 };
 
 /**
- * Sets the limits and policy. Call before bh::start().
- * @return 0; -EINVAL for a zero limit; -EBUSY once started.
+ * Sets the limits and policy.
+ * @return 0; -EINVAL for a zero limit; -EBUSY once started (both logged).
+ * @context Any thread, before bh::start().
+ * @cost A mutex.
  */
 int softirq_set_config(const softirq_config &cfg) noexcept;
-/** The limits and policy in force. */
+/**
+ * The limits and policy in force.
+ * @context Any thread.
+ * @cost A mutex.
+ */
 softirq_config softirq_get_config() noexcept;
 
 /** Counters of one softirq on one lcore (the framework's /proc/softirqs). */
@@ -180,14 +282,21 @@ struct softirq_stats {
 	uint64_t run_ksoftirqd = 0; /**< of which in the lcore's ksoftirqd */
 	uint64_t cycles = 0;       /**< TSC cycles spent in the handler */
 	uint64_t ns = 0;           /**< the same in nanoseconds */
+	uint64_t context_leaks = 0; /**< handler runs on this lcore (any softirq, tasklets included) that returned with the context word changed, repaired */
 };
 
-/** Counters of softirq @p nr on @p lcore; callable from any thread. */
+/**
+ * Counters of softirq @p nr on @p lcore.
+ * @context Any thread.
+ * @cost A handful of relaxed loads; values may be a few updates old.
+ */
 softirq_stats softirq_get_stats(unsigned lcore, unsigned nr) noexcept;
 
 /**
  * Writes a /proc/softirqs-like table (one row per registered softirq, one
- * column per lcore that ran or raised anything) to @p out.
+ * column per lcore of the framework) to @p out.
+ * @context Any thread.
+ * @cost Formatted output of 32 x lcores counters.
  */
 void softirq_dump(FILE *out) noexcept;
 

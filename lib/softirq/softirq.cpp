@@ -3,25 +3,31 @@
 #include <bit>
 #include <cinttypes>
 #include <cerrno>
+#include <cstring>
 #include <mutex>
+#include <sched.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
 
+#include <rte_branch_prediction.h>
 #include <rte_cycles.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_pause.h>
 
 #include "bh_context.h"
-#include "bh_lcore.h"
 #include "bh_softirq.h"
+#include "context_private.h"
 #include "log_private.h"
 #include "softirq_private.h"
+#include "softirq_telemetry.h"
 #include "softirq_trace.h"
+#include "time_private.h"
 
 namespace bh {
 
 namespace detail {
 
-constinit thread_local unsigned tl_lcore __attribute__((tls_model("initial-exec"))) = no_lcore;
 per_lcore<softirq_lcore> softirq_state;
 
 } // namespace detail
@@ -86,6 +92,22 @@ int open_locked(unsigned nr, softirq_handler h, void *data, const char *name)
 	softirq_vec[nr] = softirq_action{h, data, name ? name : default_names[nr], nr};
 	registered_mask.fetch_or(1u << nr, std::memory_order_release);
 	return 0;
+}
+
+/* Hands the lcore's softirqs to its ksoftirqd. [L] */
+void wakeup_softirqd(softirq_lcore &s)
+{
+	if (!s.has_ksoftirqd.load(std::memory_order_acquire) || s.ksoftirqd_active.load(std::memory_order_relaxed))
+		return;
+	s.ksoftirqd_active.store(true, std::memory_order_relaxed);
+	s.ksoftirqd_wakeups.add();
+	s.ksoftirqd_kick.fetch_add(1, std::memory_order_release);
+	s.ksoftirqd_kick.notify_one();
+}
+
+bool exec_lock_try(softirq_lcore &s)
+{
+	return !s.exec_lock.load(std::memory_order_relaxed) && !s.exec_lock.exchange(true, std::memory_order_acquire);
 }
 
 void count_local_raise(softirq_lcore &s, unsigned nr)
@@ -200,12 +222,12 @@ int raise_softirq_on(unsigned lcore, unsigned nr) noexcept
 	softirq_lcore &s = softirq_state[lcore];
 	/*
 	 * seq_cst pairs with the target's store to its sleeping flag before it
-	 * re-checks pending: either it sees this bit or lcore_kick sees it asleep.
+	 * re-checks pending: either it sees this bit or kick() sees it asleep.
 	 */
 	s.pending.fetch_or(1u << nr, std::memory_order_seq_cst);
 	s.raised_remote[nr].fetch_add(1, std::memory_order_relaxed);
 	bh_trace_softirq_raise(lcore, nr);
-	lcore_kick(lcore);
+	detail::kick(lcore);
 	return 0;
 }
 
@@ -215,10 +237,26 @@ uint32_t local_softirq_pending() noexcept
 	return id < max_lcores ? softirq_state[id].pending.load(std::memory_order_relaxed) : 0;
 }
 
+bool detail::check_context_kept(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
+{
+	const uint32_t after = tl_preempt_count;
+	if (likely(after == before))
+		return false;
+	s.context_leaks.add();
+	BH_LOG(ERR, log::softirq,
+	       "BUG: %s (%p) on lcore %u returned with preempt_count %#x, entered with %#x (bottom halves left "
+	       "%s): restored",
+	       what, fn, lcore_id(), after, before, after > before ? "disabled" : "enabled once too often");
+	tl_preempt_count = before;
+	return true;
+}
+
 bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
 {
-	detail::tl_preempt_count += softirq_offset;
 	const unsigned lcore = lcore_id(); /* for the trace points */
+	BH_CHECK_OWNER(executes(lcore) && &s == &softirq_state[lcore], "the softirq state [X]");
+	detail::tl_preempt_count += softirq_offset;
+	const uint32_t pc = tl_preempt_count;
 	const uint64_t start = rte_rdtsc();
 	const uint64_t deadline = start + max_time_cycles;
 	unsigned passes = config.max_restart;
@@ -236,6 +274,7 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 			bh_trace_softirq_entry(lcore, nr);
 			e.action(e);
 			bh_trace_softirq_exit(lcore, nr);
+			check_context_kept(s, pc, e.name ? e.name : "softirq", reinterpret_cast<const void *>(e.action));
 			const uint64_t t1 = rte_rdtsc();
 			s.run[nr].add();
 			s.cycles[nr].add(t1 - t0);
@@ -274,7 +313,7 @@ void do_softirq() noexcept
 	}
 	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
 		if (detail::run_softirqs(s, who, ~0u))
-			detail::wakeup_softirqd(s);
+			wakeup_softirqd(s);
 		return;
 	}
 	if (config.policy == ksoftirqd_policy::inline_always) {
@@ -314,13 +353,6 @@ softirq_config softirq_get_config() noexcept
 	return config;
 }
 
-void detail::softirq_freeze(bool frozen) noexcept
-{
-	std::lock_guard lock(table_mutex);
-	max_time_cycles = config.max_time_ns * rte_get_tsc_hz() / 1000000000ull;
-	table_frozen.store(frozen, std::memory_order_release);
-}
-
 void detail::softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept
 {
 	std::lock_guard lock(table_mutex);
@@ -340,7 +372,8 @@ softirq_stats softirq_get_stats(unsigned lcore, unsigned nr) noexcept
 	st.run = s.run[nr].read();
 	st.run_ksoftirqd = s.run_ksoftirqd[nr].read();
 	st.cycles = s.cycles[nr].read();
-	st.ns = uint64_t(double(st.cycles) * 1e9 / double(rte_get_tsc_hz()));
+	st.ns = detail::cycles_to_ns(st.cycles);
+	st.context_leaks = s.context_leaks.read();
 	return st;
 }
 
@@ -365,5 +398,196 @@ void softirq_dump(FILE *out) noexcept
 		fputc('\n', out);
 	}
 }
+
+/* ---- top halves and bottom-half disabling (kernel/softirq.c's share of the context word) ---- */
+
+namespace {
+
+/* The lcore state behind the calling thread if it is that lcore's own thread. */
+softirq_lcore *own_lcore_state() noexcept
+{
+	if (detail::current_role() != thread_role::lcore)
+		return nullptr;
+	const unsigned id = lcore_id();
+	return id < max_lcores ? &softirq_state[id] : nullptr;
+}
+
+} // namespace
+
+void irq_enter() noexcept
+{
+	detail::tl_preempt_count += hardirq_offset;
+}
+
+void irq_exit() noexcept
+{
+	detail::tl_preempt_count -= hardirq_offset;
+	if (!(detail::tl_preempt_count & (hardirq_mask | softirq_mask)))
+		do_softirq();
+}
+
+void local_bh_disable() noexcept
+{
+	const uint32_t pc = detail::tl_preempt_count;
+	detail::tl_preempt_count = pc + softirq_disable_offset;
+	if (pc & softirq_mask)
+		return;
+	/*
+	 * Outermost disable on an lcore's own thread. While ksoftirqd is idle
+	 * nothing else can run this lcore's softirqs (only this thread wakes
+	 * it), so a load is enough; while it runs, take the execution lock so
+	 * that it cannot start another softirq of ours until we enable.
+	 */
+	softirq_lcore *s = own_lcore_state();
+	if (s && s->ksoftirqd_active.load(std::memory_order_acquire)) {
+		detail::exec_lock_acquire(*s);
+		s->bh_lock_held = true;
+	}
+}
+
+void local_bh_enable() noexcept
+{
+	if ((detail::tl_preempt_count & softirq_mask) < softirq_disable_offset) {
+		BH_LOG(ERR, log::context, "local_bh_enable: unbalanced call, bottom halves are not disabled");
+		return;
+	}
+	const uint32_t pc = detail::tl_preempt_count - softirq_disable_offset;
+	detail::tl_preempt_count = pc;
+	if (pc & softirq_mask)
+		return;
+	softirq_lcore *s = own_lcore_state();
+	if (!s)
+		return;
+	if (s->bh_lock_held) {
+		/* ksoftirqd owns the softirqs: give the lock back, run nothing here. */
+		s->bh_lock_held = false;
+		detail::exec_lock_release(*s);
+		return;
+	}
+	if (!(pc & hardirq_mask) && s->pending.load(std::memory_order_relaxed))
+		do_softirq();
+}
+
+/* ---- the execution lock between an lcore and its ksoftirqd ---- */
+
+void detail::exec_lock_acquire(softirq_lcore &s) noexcept
+{
+	if (exec_lock_try(s))
+		return;
+	/*
+	 * Only the lcore announces that it waits: ksoftirqd steps aside for it
+	 * after each batch. ksoftirqd waiting for the lcore must not touch the
+	 * flag, or its clearing store could erase the lcore's announcement and
+	 * leave the lcore spinning against a ksoftirqd that never steps aside.
+	 */
+	const bool lcore = tl_role != thread_role::ksoftirqd;
+	if (lcore)
+		s.lcore_waits.store(true, std::memory_order_release);
+	unsigned spins = 0;
+	while (!exec_lock_try(s)) {
+		if (++spins < 128)
+			rte_pause();
+		else
+			sched_yield();
+	}
+	if (lcore)
+		s.lcore_waits.store(false, std::memory_order_release);
+}
+
+void detail::exec_lock_release(softirq_lcore &s) noexcept
+{
+	s.exec_lock.store(false, std::memory_order_release);
+}
+
+/* ---- the wake-up of a sleeping lcore: both halves of the handshake ---- */
+
+int detail::wakeup_fd(unsigned lcore) noexcept
+{
+	softirq_lcore &s = softirq_state[lcore];
+	if (const int fd = s.wake_fd.load(std::memory_order_acquire); fd >= 0)
+		return fd;
+	const int fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+	if (fd < 0) {
+		const int err = errno;
+		BH_LOG(ERR, log::softirq, "lcore %u: cannot create its wake-up eventfd: %s", lcore, strerror(err));
+		return -err;
+	}
+	s.wake_fd.store(fd, std::memory_order_release);
+	return fd;
+}
+
+bool detail::sleep_prepare(unsigned lcore) noexcept
+{
+	softirq_lcore &s = softirq_state[lcore];
+	/*
+	 * Re-arm the kick only now: a kicker that still sees the previous
+	 * sleep must find wake_posted set and not write again.
+	 */
+	s.wake_posted.store(false, std::memory_order_relaxed);
+	s.sleeping.store(true, std::memory_order_seq_cst);
+	return !s.pending.load(std::memory_order_seq_cst);
+}
+
+void detail::sleep_finish(unsigned lcore) noexcept
+{
+	softirq_state[lcore].sleeping.store(false, std::memory_order_relaxed);
+}
+
+void detail::wakeup_consume(unsigned lcore) noexcept
+{
+	uint64_t v;
+	(void)!read(softirq_state[lcore].wake_fd.load(std::memory_order_relaxed), &v, sizeof(v));
+}
+
+void detail::kick(unsigned lcore) noexcept
+{
+	softirq_lcore &s = softirq_state[lcore];
+	if (!s.sleeping.load(std::memory_order_seq_cst) || s.wake_posted.exchange(true))
+		return;
+	const int fd = s.wake_fd.load(std::memory_order_acquire);
+	const uint64_t one = 1;
+	if (fd >= 0 && write(fd, &one, sizeof(one)) == sizeof(one))
+		s.wakeups.fetch_add(1, std::memory_order_relaxed);
+}
+
+/* ---- the predefined entries the framework's parts take ---- */
+
+bool detail::claim_softirq(unsigned nr, softirq_handler h, int log_type, const char *what) noexcept
+{
+	if (!softirq_entry(nr).action && open_softirq(nr, h) == 0)
+		return true;
+	if (softirq_entry(nr).action != h)
+		BH_LOG(WARNING, log_type, "softirq %u is taken by %s: %s will not run", nr, entry_name(nr), what);
+	return false;
+}
+
+void detail::release_softirq(unsigned nr, bool claimed) noexcept
+{
+	if (claimed)
+		close_softirq(nr);
+}
+
+/* ---- the start-up table's entry ---- */
+
+namespace {
+
+void freeze(bool frozen)
+{
+	std::lock_guard lock(table_mutex);
+	max_time_cycles = detail::ns_to_cycles(config.max_time_ns);
+	table_frozen.store(frozen, std::memory_order_release);
+}
+
+} // namespace
+
+const subsystem detail::softirq_subsystem = {
+	.name = "softirq",
+	.open = [] {
+		freeze(true);
+		detail::softirq_telemetry_register();
+		return 0;
+	},
+	.close = [] { freeze(false); },
+};
 
 } // namespace bh

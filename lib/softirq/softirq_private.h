@@ -2,8 +2,8 @@
 #pragma once
 
 /*
- * Per-lcore softirq state shared by the softirq, context, ksoftirqd and
- * lcore parts of the core. Not installed.
+ * Per-lcore softirq state, shared by the softirq layer and the parts above
+ * it (ksoftirqd, tasklets, timers, the lcore loop, NAPI). Not installed.
  *
  * Who may touch each field:
  *   [I]  init-only: written before bh::start() or at attach, read-only after
@@ -15,6 +15,8 @@
  *        false; while it is true, exec_lock decides. Ownership changes are
  *        release/acquire pairs, so [X] fields need no atomic RMW.
  *   Counters are bh::lcore_counter (single writer, any reader).
+ * BH_CHECK_OWNER (percpu_private.h) enforces [L] and [X] in debug and
+ * sanitizer builds.
  */
 
 #include <atomic>
@@ -22,6 +24,8 @@
 
 #include "bh_percpu.h"
 #include "bh_softirq.h"
+#include "bh_subsys.h"
+#include "percpu_private.h"
 
 namespace bh::detail {
 
@@ -36,7 +40,18 @@ struct softirq_lcore {
 	std::atomic<bool> has_ksoftirqd{false};   /* [I] at spawn and reap */
 	bool bh_lock_held = false;                /* [L] exec_lock taken by local_bh_disable */
 
-	lcore_counter raised_lcore[NR_SOFTIRQS];     /* [L] */
+	/*
+	 * The wake-up of a sleeping lcore, both halves of whose handshake are
+	 * in softirq.cpp: the lcore sets sleeping, then looks at pending;
+	 * a raiser sets pending, then looks at sleeping (both seq_cst), so one
+	 * of them always sees the other. Kickers read this line.
+	 */
+	alignas(RTE_CACHE_LINE_SIZE) std::atomic<bool> sleeping{false}; /* [L] writes, [A] reads */
+	std::atomic<bool> wake_posted{false};  /* [A] one eventfd write per sleep */
+	std::atomic<int> wake_fd{-1};          /* made by [L] at its first attach, never closed */
+	std::atomic<uint64_t> wakeups{0};      /* [A] eventfd writes */
+
+	alignas(RTE_CACHE_LINE_SIZE) lcore_counter raised_lcore[NR_SOFTIRQS]; /* [L] */
 	lcore_counter raised_ksoftirqd[NR_SOFTIRQS]; /* [K] */
 	std::atomic<uint64_t> raised_remote[NR_SOFTIRQS]{}; /* [A] */
 	lcore_counter run[NR_SOFTIRQS];              /* [X] */
@@ -44,6 +59,7 @@ struct softirq_lcore {
 	lcore_counter cycles[NR_SOFTIRQS];           /* [X] */
 	lcore_counter ksoftirqd_wakeups;             /* [L] */
 	lcore_counter ksoftirqd_batches;             /* [K] */
+	lcore_counter context_leaks;                 /* [X] handlers that changed the context word */
 };
 
 extern per_lcore<softirq_lcore> softirq_state;
@@ -55,19 +71,6 @@ extern per_lcore<softirq_lcore> softirq_state;
  * and ksoftirqd's DPDK lcore id is its own, not the lcore's.
  */
 inline constexpr uint32_t lcore_only_mask = 1u << TIMER_SOFTIRQ;
-
-/* Which thread of an lcore the calling thread is. */
-enum class thread_role : uint8_t { other, lcore, ksoftirqd };
-extern constinit thread_local thread_role tl_role __attribute__((tls_model("initial-exec")));
-extern constinit thread_local uint32_t tl_preempt_count __attribute__((tls_model("initial-exec")));
-
-/* Role of the calling thread for lcore_id() (a DPDK lcore counts as its own thread). */
-inline thread_role current_role() noexcept
-{
-	if (tl_role != thread_role::other)
-		return tl_role;
-	return rte_lcore_id() != LCORE_ID_ANY ? thread_role::lcore : thread_role::other;
-}
 
 /*
  * Runs the pending softirqs of lcore @p s that are in @p mask, as its
@@ -88,16 +91,50 @@ inline bool is_executor(unsigned lcore) noexcept
 	return !softirq_state[lcore].ksoftirqd_active.load(std::memory_order_acquire);
 }
 
-/* Hands the lcore's softirqs to its ksoftirqd ([L] only). */
-void wakeup_softirqd(softirq_lcore &s) noexcept;
+/* [X] checks, for BH_CHECK_OWNER: the calling thread runs @p lcore's softirqs. */
+inline bool executes(unsigned lcore) noexcept
+{
+	return lcore_id() == lcore && current_role() != thread_role::other &&
+	       (current_role() == thread_role::ksoftirqd ||
+		!softirq_state[lcore].ksoftirqd_active.load(std::memory_order_acquire) ||
+		softirq_state[lcore].exec_lock.load(std::memory_order_acquire));
+}
 
-/* Exec-lock handling for the lcore thread while ksoftirqd is active. */
+/*
+ * A softirq handler or a tasklet must return with the context word as it
+ * found it (Linux's handle_softirqs checks preempt_count the same way): one
+ * that leaves bottom halves disabled would silently stop every softirq of
+ * the lcore. Reports it, names @p what (and @p fn), counts it and restores
+ * the word. Returns whether it had changed. [X]
+ */
+bool check_context_kept(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept;
+
+/* ksoftirqd's side of the hand-off: runs the lcore's softirqs in batches, under the execution lock. */
 void exec_lock_acquire(softirq_lcore &s) noexcept;
-bool exec_lock_try(softirq_lcore &s) noexcept;
 void exec_lock_release(softirq_lcore &s) noexcept;
 
-/* Freeze/unfreeze the table (bh::start / bh::stop). */
-void softirq_freeze(bool frozen) noexcept;
+/*
+ * Registers @p h at predefined entry @p nr for a part of the framework
+ * (bh::start), unless an application took the entry first (then logged
+ * under @p log_type: @p what will not run). Returns whether this call
+ * registered it, for release_softirq (bh::stop).
+ */
+bool claim_softirq(unsigned nr, softirq_handler h, int log_type, const char *what) noexcept;
+void release_softirq(unsigned nr, bool claimed) noexcept;
+
+/*
+ * The wake-up of lcore @p lcore's loop. wakeup_fd() makes its eventfd on
+ * first use (the lcore's own thread, at attach) and returns it, or -errno.
+ * sleep_prepare() announces the sleep and returns false if softirqs are
+ * pending (then the lcore must not sleep); sleep_finish() ends it;
+ * wakeup_consume() reads the eventfd after it woke the lcore.
+ */
+int wakeup_fd(unsigned lcore) noexcept;
+bool sleep_prepare(unsigned lcore) noexcept;
+void sleep_finish(unsigned lcore) noexcept;
+void wakeup_consume(unsigned lcore) noexcept;
+/* Wakes @p lcore if it sleeps: an eventfd write only when it sleeps and none is on its way. Any thread. */
+void kick(unsigned lcore) noexcept;
 
 /*
  * The name of each registered entry ("" for a free one, "unnamed" for one
@@ -107,14 +144,7 @@ void softirq_freeze(bool frozen) noexcept;
 using softirq_name = char[32];
 void softirq_names(softirq_name (&names)[NR_SOFTIRQS]) noexcept;
 
-/* ksoftirqd thread management (bh::start, lcore_attach, bh::stop, lcore_detach). */
-/* @p lcore_cpus: where the lcore runs, so that ksoftirqd can follow it. */
-int ksoftirqd_spawn(unsigned lcore, const rte_cpuset_t &lcore_cpus) noexcept;
-void ksoftirqd_reap(unsigned lcore) noexcept;
-void ksoftirqd_reap_all() noexcept;
-
-/* Whether @p lcore is an lcore of the framework: an EAL lcore or a registered thread that attached. */
-bool lcore_valid(unsigned lcore) noexcept;
-
+/* The start-up table's entry: freezes the vector (bh::start) and unfreezes it (bh::stop). */
+extern const subsystem softirq_subsystem;
 
 } // namespace bh::detail

@@ -1,18 +1,22 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <cerrno>
+#include <mutex>
 
 #include <rte_branch_prediction.h>
 #include <rte_log.h>
+#include <rte_telemetry.h>
 
 #include "bh_context.h"
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_tasklet.h"
+#include "context_private.h"
 #include "intrusive_inbox.h"
 #include "log_private.h"
 #include "softirq_private.h"
 #include "tasklet_private.h"
 #include "tasklet_trace.h"
+#include "telemetry_private.h"
 #include "wait_private.h"
 
 namespace bh {
@@ -46,9 +50,8 @@ using access = detail::tasklet_access;
  * queues it, and only the executor of that list clears SCHED.
  */
 struct tasklet_list {
-	tasklet *head = nullptr;  /* [X] */
-	tasklet **tail = &head;   /* [X] */
-	detail::intrusive_inbox<tasklet, &access::next> inbox; /* [A] push, [X] takes all */
+	detail::intrusive_fifo<tasklet, &access::next> fifo;   /* [X] */
+	detail::intrusive_inbox<tasklet, &access::next> inbox; /* [A] push, [X] drains */
 };
 
 enum list_kind : unsigned { hi_list = 0, normal_list = 1 };
@@ -74,34 +77,16 @@ int self_wait_check(const char *fn, tasklet &t)
 	return -EDEADLK;
 }
 
-void append(tasklet_list &l, tasklet &t)
-{
-	access::next(t) = nullptr;
-	*l.tail = &t;
-	l.tail = &access::next(t);
-}
-
-/* Moves the inbox to the tail of the list, oldest first; returns how many. */
-unsigned splice_inbox(tasklet_list &l)
-{
-	unsigned n = 0;
-	for (tasklet *t = l.inbox.take_all(); t; n++) {
-		tasklet *next = access::next(*t);
-		append(l, *t);
-		t = next;
-	}
-	return n;
-}
-
 void tasklet_action(list_kind kind)
 {
-	tasklet_lcore &st = tasklet_state.this_lcore();
-	const unsigned lcore = lcore_id(); /* for the trace points */
+	const unsigned lcore = lcore_id();
+	BH_CHECK_OWNER(detail::executes(lcore), "the tasklet lists [X]");
+	tasklet_lcore &st = tasklet_state[lcore];
 	tasklet_list &l = st.lists[kind];
-	st.remote.add(splice_inbox(l));
-	tasklet *list = l.head;
-	l.head = nullptr;
-	l.tail = &l.head;
+	st.remote.add(l.fifo.splice(l.inbox));
+	tasklet *list = l.fifo.take_all();
+	detail::softirq_lcore &ss = detail::softirq_state[lcore];
+	const uint32_t pc = detail::tl_preempt_count;
 
 	while (list) {
 		tasklet &t = *list;
@@ -125,6 +110,7 @@ void tasklet_action(list_kind kind)
 				access::call(t);
 				tl_running = nullptr;
 				bh_trace_tasklet_exit(lcore, &t, access::func(t));
+				detail::check_context_kept(ss, pc, "tasklet", reinterpret_cast<const void *>(access::func(t)));
 				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
 				continue;
@@ -134,7 +120,7 @@ void tasklet_action(list_kind kind)
 		} else {
 			st.requeued_running.add();
 		}
-		append(l, t);
+		l.fifo.append(t);
 		raise_softirq(list_softirq[kind]);
 	}
 }
@@ -163,7 +149,7 @@ int schedule(tasklet &t, list_kind kind, unsigned lcore, const char *fn)
 	const unsigned target = local ? self : lcore;
 	tasklet_list &l = tasklet_state[target].lists[kind];
 	if (local && detail::is_executor(target)) {
-		append(l, t);
+		l.fifo.append(t);
 		raise_softirq(list_softirq[kind]);
 	} else {
 		l.inbox.push(t);
@@ -249,46 +235,66 @@ tasklet_stats tasklet_get_stats(unsigned lcore) noexcept
 	return st;
 }
 
-void detail::tasklet_softirqs_open() noexcept
+namespace {
+
+int tasklet_reply(unsigned lcore, rte_tel_data *d)
 {
-	const softirq_handler handlers[2] = {hi_action, normal_action};
-	for (unsigned k = 0; k < 2; k++) {
-		opened[k] = !softirq_entry(list_softirq[k]).action &&
-			    open_softirq(list_softirq[k], handlers[k]) == 0;
-		if (!opened[k] && softirq_entry(list_softirq[k]).action != handlers[k])
-			BH_LOG(WARNING, log::tasklet, "softirq %u is taken by %s: tasklets on it will not run",
-			       list_softirq[k], softirq_entry(list_softirq[k]).name);
-	}
+	const tasklet_stats s = tasklet_get_stats(lcore);
+	return detail::telemetry_reply(d, {{"run", s.run},
+					   {"requeued_running", s.requeued_running},
+					   {"requeued_disabled", s.requeued_disabled},
+					   {"killed", s.killed},
+					   {"remote", s.remote}});
 }
 
-void detail::tasklet_softirqs_close() noexcept
+constexpr detail::telemetry_command commands[] = {
+	{"/bh/tasklet", detail::telemetry_per_lcore<tasklet_reply>,
+	 "Returns an lcore's tasklet counters. Parameters: int lcore_id"},
+};
+
+int open_tasklets()
+{
+	static std::once_flag once;
+	detail::telemetry_register_once(once, commands);
+	const softirq_handler handlers[2] = {hi_action, normal_action};
+	for (unsigned k = 0; k < 2; k++)
+		opened[k] = detail::claim_softirq(list_softirq[k], handlers[k], log::tasklet, "tasklets on it");
+	return 0;
+}
+
+/*
+ * No executor runs any more (the loops returned, ksoftirqd is gone): what
+ * is still scheduled (disabled, or scheduled after its lcore's last pass)
+ * would stay SCHED forever, and tasklet_kill() wait for it. Drop it, as
+ * tasklet_kill would have.
+ */
+void close_tasklets()
 {
 	for (unsigned k = 0; k < 2; k++) {
-		if (opened[k])
-			close_softirq(list_softirq[k]);
+		detail::release_softirq(list_softirq[k], opened[k]);
 		opened[k] = false;
 	}
-	/*
-	 * No executor runs any more (the loops returned, ksoftirqd is gone):
-	 * what is still scheduled (disabled, or scheduled after its lcore's
-	 * last pass) would stay SCHED forever, and tasklet_kill() wait for it.
-	 * Drop it, as tasklet_kill would have.
-	 */
 	for (unsigned l = 0; l < max_lcores; l++) {
 		tasklet_lcore &st = tasklet_state[l];
 		for (tasklet_list &list : st.lists) {
-			splice_inbox(list);
-			for (tasklet *t = list.head; t;) {
+			list.fifo.splice(list.inbox);
+			for (tasklet *t = list.fifo.take_all(); t;) {
 				tasklet *next = access::next(*t);
 				access::next(*t) = nullptr;
 				access::state(*t).fetch_and(~access::sched, std::memory_order_release);
 				st.killed.add();
 				t = next;
 			}
-			list.head = nullptr;
-			list.tail = &list.head;
 		}
 	}
 }
+
+} // namespace
+
+const subsystem detail::tasklet_subsystem = {
+	.name = "tasklet",
+	.open = open_tasklets,
+	.close = close_tasklets,
+};
 
 } // namespace bh

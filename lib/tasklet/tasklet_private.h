@@ -1,13 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 
+#include "bh_subsys.h"
+
 namespace bh::detail {
 
 /*
- * bh::start() registers the HI and TASKLET handlers; bh::stop() removes them
- * and, with no executor left, drops what is still scheduled (counted as killed).
+ * The start-up table's entry: registers the HI and TASKLET handlers
+ * (bh::start); at bh::stop() removes them and, with no executor left, drops
+ * what is still scheduled (counted as killed).
  */
-void tasklet_softirqs_open() noexcept;
-void tasklet_softirqs_close() noexcept;
+extern const subsystem tasklet_subsystem;
 
 } // namespace bh::detail

@@ -2,8 +2,9 @@
 #pragma once
 
 /*
- * The framework's rte_telemetry commands, /bh/... (docs/observability.md),
- * and what the net layer's commands share with them. Not installed.
+ * What every part's rte_telemetry commands (/bh/<concept>...,
+ * docs/observability.md) share. Each part registers its own commands, next
+ * to its state, when its start-up table entry opens. Not installed.
  *
  * Callbacks run on DPDK's telemetry thread, which is no lcore: they read
  * counters only through the *_get_stats functions, which any thread may
@@ -19,12 +20,6 @@
 #include <rte_telemetry.h>
 
 namespace bh::detail {
-
-/*
- * Registers the core's commands. Once per process, whatever the number of
- * start/stop cycles: telemetry cannot unregister a command. bh::start().
- */
-void telemetry_register() noexcept;
 
 struct telemetry_command {
 	const char *name;

@@ -1,12 +1,15 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #include <algorithm>
 #include <cerrno>
+#include <cinttypes>
+#include <mutex>
 
 #include <rte_cycles.h>
 #include <rte_errno.h>
 #include <rte_lcore.h>
 #include <rte_log.h>
 #include <rte_pause.h>
+#include <rte_telemetry.h>
 #include <rte_timer.h>
 
 #include "bh_context.h"
@@ -15,6 +18,8 @@
 #include "log_private.h"
 #include "softirq_private.h"
 #include "spinlock_private.h"
+#include "telemetry_private.h"
+#include "time_private.h"
 #include "timer_private.h"
 #include "wait_private.h"
 
@@ -74,11 +79,6 @@ timer *parked; /* [H] stack of parked timers, linked through park_next_ */
 constinit thread_local timer *tl_running __attribute__((tls_model("initial-exec"))) = nullptr;
 
 
-uint64_t ns_to_cycles(uint64_t ns)
-{
-	return uint64_t(double(ns) * double(rte_get_timer_hz()) / 1e9);
-}
-
 uint16_t rte_state(const rte_timer &tim)
 {
 	union rte_timer_status s;
@@ -107,6 +107,7 @@ void notify_armed(unsigned lcore, uint64_t deadline)
 void timer_action(const softirq_action &)
 {
 	const unsigned id = lcore_id();
+	BH_CHECK_OWNER(detail::own_lcore(id), "the lcore's rte_timer lists [L]");
 	timer_state[id].softirqs.add();
 	rte_timer_manage();
 	refresh_next(id);
@@ -139,8 +140,8 @@ int arm(timer &t, unsigned want, uint64_t delay_ns, uint64_t period_ns, const ch
 		BH_LOG(ERR, log::timer, "%s: timers need bh::start()", fn);
 		return -EPERM;
 	}
-	const uint64_t period = ns_to_cycles(period_ns);
-	const uint64_t deadline = rte_get_timer_cycles() + ns_to_cycles(period_ns ? period_ns : delay_ns);
+	const uint64_t period = detail::ns_to_cycles(period_ns);
+	const uint64_t deadline = rte_get_timer_cycles() + detail::ns_to_cycles(period_ns ? period_ns : delay_ns);
 	const unsigned self = looping_self();
 	if (self != no_lcore && (want == no_lcore || want == self))
 		return timer_access::arm_on(t, self, deadline, period);
@@ -439,12 +440,35 @@ timer_stats timer_get_stats(unsigned lcore) noexcept
 
 void detail::timer_raise(unsigned lcore) noexcept
 {
+	BH_CHECK_OWNER(own_lcore(lcore), "the lcore's next expiry [L]");
 	timer_next_expiry[lcore].tsc = UINT64_MAX;
 	raise_softirq(TIMER_SOFTIRQ);
 }
 
-int detail::timer_subsys_open() noexcept
+namespace {
+
+int timer_reply(unsigned lcore, rte_tel_data *d)
 {
+	const timer_stats s = timer_get_stats(lcore);
+	return detail::telemetry_reply(d, {{"expired", s.expired},
+					   {"softirqs", s.softirqs},
+					   {"deferred", s.deferred},
+					   {"adopted", s.adopted}});
+}
+
+constexpr detail::telemetry_command commands[] = {
+	{"/bh/timer", detail::telemetry_per_lcore<timer_reply>, "Returns an lcore's timer counters. Parameters: int lcore_id"},
+};
+
+int open_timers()
+{
+	/* The loop compares TSC reads with expiries rte_timer computes in its own cycles. */
+	if (rte_get_timer_hz() != rte_get_tsc_hz()) {
+		BH_LOG(ERR, log::timer, "rte_timer counts %" PRIu64 " Hz, the TSC %" PRIu64
+					" Hz: an EAL with HPET timers is not supported",
+		       rte_get_timer_hz(), rte_get_tsc_hz());
+		return -ENOTSUP;
+	}
 	const int rc = rte_timer_subsystem_init();
 	if (rc < 0 && rc != -EALREADY) {
 		BH_LOG(ERR, log::timer, "rte_timer_subsystem_init failed: %s", rte_strerror(-rc));
@@ -453,19 +477,19 @@ int detail::timer_subsys_open() noexcept
 	if (rc == 0)
 		initialised_rte = true;
 	rte_live.store(true, std::memory_order_release);
-	opened = !softirq_entry(TIMER_SOFTIRQ).action && open_softirq(TIMER_SOFTIRQ, timer_action) == 0;
-	if (!opened && softirq_entry(TIMER_SOFTIRQ).action != timer_action)
-		BH_LOG(WARNING, log::timer, "TIMER softirq is taken by %s: bh timers will not run",
-		       softirq_entry(TIMER_SOFTIRQ).name);
+	static std::once_flag once;
+	detail::telemetry_register_once(once, commands);
+	opened = detail::claim_softirq(TIMER_SOFTIRQ, timer_action, log::timer, "bh timers");
 	return 0;
 }
 
-void detail::timer_subsys_close() noexcept
+void close_timers()
 {
-	if (opened)
-		close_softirq(TIMER_SOFTIRQ);
+	detail::release_softirq(TIMER_SOFTIRQ, opened);
 	opened = false;
 }
+
+} // namespace
 
 void detail::timer_subsys_finalize() noexcept
 {
@@ -476,18 +500,21 @@ void detail::timer_subsys_finalize() noexcept
 	initialised_rte = false;
 }
 
-void detail::timer_lcore_online(unsigned lcore) noexcept
-{
-	spin_guard h(homes);
-	timer_state[lcore].online.store(true, std::memory_order_release);
-	if (opened)
-		timer_access::adopt_parked(lcore);
-}
-
-void detail::timer_lcore_offline(unsigned lcore) noexcept
-{
-	spin_guard h(homes);
-	timer_state[lcore].online.store(false, std::memory_order_release);
-}
+const subsystem detail::timer_subsystem = {
+	.name = "timer",
+	.open = open_timers,
+	.close = close_timers,
+	/* The lcore's loop runs: timers armed elsewhere may live there, and the first takes the parked ones. */
+	.loop_start = [](unsigned lcore) {
+		spin_guard h(homes);
+		timer_state[lcore].online.store(true, std::memory_order_release);
+		if (opened)
+			timer_access::adopt_parked(lcore);
+	},
+	.loop_stop = [](unsigned lcore) {
+		spin_guard h(homes);
+		timer_state[lcore].online.store(false, std::memory_order_release);
+	},
+};
 
 } // namespace bh

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "bh_percpu.h"
+#include "bh_subsys.h"
 
 namespace bh::detail {
 
@@ -21,19 +22,14 @@ inline void timer_tick(unsigned lcore, uint64_t now) noexcept
 		timer_raise(lcore);
 }
 
-/* bh::start(): rte_timer subsystem and the TIMER softirq; bh::stop() undoes the latter. */
-int timer_subsys_open() noexcept;
-void timer_subsys_close() noexcept;
+/*
+ * The start-up table's entry: rte_timer and the TIMER softirq (bh::start),
+ * which bh::stop() gives back; its loop hooks track where timers may live
+ * (bh_timer.h).
+ */
+extern const subsystem timer_subsystem;
+
 /* bh::eal_cleanup(), before the EAL's memory goes: timers become no-ops. */
 void timer_subsys_finalize() noexcept;
-
-/*
- * The lcore's loop starts (lcore_run, an embedder's first lcore_poll_once)
- * or stops (lcore_run returns, lcore_detach), on the lcore's own thread:
- * timers armed elsewhere may live there from online until offline, and the
- * first lcore online takes the parked ones.
- */
-void timer_lcore_online(unsigned lcore) noexcept;
-void timer_lcore_offline(unsigned lcore) noexcept;
 
 } // namespace bh::detail

@@ -8,7 +8,6 @@
 #include <pthread.h>
 #include <sched.h>
 #include <string>
-#include <sys/resource.h>
 #include <system_error>
 #include <thread>
 #include <unistd.h>
@@ -24,10 +23,12 @@
 #include "bh_percpu.h"
 #include "bh_workqueue.h"
 #include "intrusive_inbox.h"
-#include "lcore_private.h"
+#include "kthread_private.h"
 #include "log_private.h"
-#include "softirq_private.h"
+#include "percpu_private.h"
 #include "spinlock_private.h"
+#include "telemetry_private.h"
+#include "time_private.h"
 #include "wait_private.h"
 #include "workqueue_private.h"
 #include "workqueue_trace.h"
@@ -69,13 +70,16 @@ struct work_access {
 	static std::atomic<bool> &armed(delayed_work &d) { return d.armed_; }
 };
 
+/*
+ * One worker thread. Field access: [I] set at creation; [W] its own thread
+ * only; [A] any thread, atomically.
+ */
 struct worker {
-	pool *p = nullptr;
-	unsigned index = 0;
-	std::thread thread;
-	std::atomic<uint64_t> busy{0}; /* odd while it holds an item: flush barriers wait on it */
-	work *current = nullptr;       /* the item it runs: its own thread only, for the self-wait checks */
-	std::atomic<bool> ready{false}; /* set up (nice value): create returns only then */
+	pool *p = nullptr;             /* [I] */
+	unsigned index = 0;            /* [I] */
+	std::thread thread;            /* [I] joined by stop_pool */
+	std::atomic<uint64_t> busy{0}; /* [W] writes, [A] reads: odd while it holds an item (flush barriers wait on it) */
+	work *current = nullptr;       /* [W] the item it runs, for the self-wait checks */
 };
 
 /*
@@ -176,11 +180,7 @@ bool fifo_contains(const pool &p, work &w)
 
 void splice_inbox(pool &p)
 {
-	for (work *w = p.inbox.take_all(); w;) {
-		work *next = access::next(*w);
-		fifo_append(p, *w);
-		w = next;
-	}
+	p.inbox.drain([&](work &w) { fifo_append(p, w); });
 }
 
 /* ---- queueing: any context, lock-free ---- */
@@ -373,11 +373,8 @@ void process(pool &p, work &w)
 	state.notify_all();
 }
 
-void worker_main(worker *self, bool highpri)
+void worker_main(worker *self)
 {
-	if (highpri && setpriority(PRIO_PROCESS, gettid(), -20) != 0)
-		BH_LOG(WARNING, log::workqueue, "%s: cannot set nice -20", self->p->wq->name.c_str());
-	self->ready.store(true, std::memory_order_release);
 	tl_worker = self;
 	pool &p = *self->p;
 	while (work *w = take(p)) {
@@ -404,9 +401,9 @@ void stop_pool(pool &p)
  * the lcore has them all. Set explicitly, because a thread inherits its
  * creator's affinity, and the creator is often a pinned lcore.
  */
-void place_worker(std::thread &t, unsigned lcore)
+rte_cpuset_t worker_cpus(unsigned lcore)
 {
-	cpu_set_t set;
+	rte_cpuset_t set;
 	CPU_ZERO(&set);
 	const long online = sysconf(_SC_NPROCESSORS_ONLN);
 	for (long c = 0; c < online && c < CPU_SETSIZE; c++)
@@ -421,7 +418,7 @@ void place_worker(std::thread &t, unsigned lcore)
 	if (CPU_COUNT(&set) == 0)
 		for (unsigned c = 0; c < all; c++)
 			CPU_SET(int(c), &set);
-	pthread_setaffinity_np(t.native_handle(), sizeof(set), &set);
+	return set;
 }
 
 pool *make_pool(workqueue &wq, unsigned lcore)
@@ -441,11 +438,12 @@ pool *make_pool(workqueue &wq, unsigned lcore)
 			snprintf(name, sizeof(name), "%s/%u.%u", wq.name.c_str(), lcore, i);
 		else
 			snprintf(name, sizeof(name), "%s/%u", wq.name.c_str(), lcore);
+		const detail::kthread_attr attr{name, worker_cpus(lcore), wq.attrs.highpri ? -20 : 0, log::workqueue};
 		try {
-			w->thread = std::thread(worker_main, w.get(), wq.attrs.highpri);
-			/* Named and placed here, not in the thread, so that it is both once created. */
-			pthread_setname_np(w->thread.native_handle(), std::string(name).substr(0, 15).c_str());
-			place_worker(w->thread, lcore);
+			w->thread = detail::kthread_start(attr, [self = w.get()](auto ready) {
+				ready();
+				worker_main(self);
+			});
 		} catch (const std::system_error &e) {
 			BH_LOG(ERR, log::workqueue, "%s: cannot create worker %s: %s", wq.name.c_str(), name, e.what());
 			p->workers.push_back(std::move(w));
@@ -454,8 +452,6 @@ pool *make_pool(workqueue &wq, unsigned lcore)
 		}
 		p->workers.push_back(std::move(w));
 	}
-	for (auto &w : p->workers)
-		detail::wait_for([&] { return w->ready.load(std::memory_order_acquire); });
 	return p.release();
 }
 
@@ -976,8 +972,7 @@ workqueue_stats workqueue_get_stats(const workqueue *wq) noexcept
 	st.canceled = q.canceled.load(std::memory_order_relaxed);
 	const uint64_t gone = q.started.load(std::memory_order_relaxed) + st.canceled;
 	st.pending = st.queued > gone ? st.queued - gone : 0;
-	st.max_latency_ns = uint64_t(double(q.max_latency.load(std::memory_order_relaxed)) * 1e9 /
-				     double(rte_get_tsc_hz()));
+	st.max_latency_ns = detail::cycles_to_ns(q.max_latency.load(std::memory_order_relaxed));
 	for_each_pool(q, [&](pool &p) {
 		st.pools++;
 		st.workers += unsigned(p.workers.size());
@@ -992,37 +987,86 @@ const char *workqueue_name(const workqueue *wq) noexcept
 	return wq->name.c_str();
 }
 
-void detail::workqueue_for_each(const std::function<void(const workqueue *)> &fn) noexcept
+/* ---- telemetry and the start-up table's entry ---- */
+
+namespace {
+
+int workqueue_list(const char *, const char *params, rte_tel_data *d)
 {
+	if (params && *params)
+		return -EINVAL;
+	rte_tel_data_start_array(d, RTE_TEL_STRING_VAL);
 	std::lock_guard lock(registry_m);
 	for (const workqueue *wq : registry)
-		fn(wq);
+		rte_tel_data_add_array_string(d, wq->name.c_str());
+	return 0;
 }
 
-/* ---- lifecycle hooks ---- */
-
-int detail::workqueue_subsys_open() noexcept
+/* Queue names need not be unique: the oldest queue of that name answers. */
+int workqueue_info(const char *, const char *params, rte_tel_data *d)
 {
+	if (!params || !*params)
+		return -EINVAL;
+	std::lock_guard lock(registry_m);
+	for (const workqueue *wq : registry) {
+		if (wq->name != params)
+			continue;
+		const workqueue_stats s = workqueue_get_stats(wq);
+		return detail::telemetry_reply(d, {{"queued", s.queued},
+						   {"run", s.run},
+						   {"canceled", s.canceled},
+						   {"pending", s.pending},
+						   {"wakeups", s.wakeups},
+						   {"sleeps", s.sleeps},
+						   {"max_latency_ns", s.max_latency_ns},
+						   {"pools", s.pools},
+						   {"workers", s.workers}});
+	}
+	return -EINVAL;
+}
+
+constexpr detail::telemetry_command commands[] = {
+	{"/bh/workqueue/list", workqueue_list, "Returns the names of the work queues. No parameters"},
+	{"/bh/workqueue", workqueue_info, "Returns a work queue's counters. Parameters: string name"},
+};
+
+int open_events()
+{
+	static std::once_flag once;
+	detail::telemetry_register_once(once, commands);
 	workqueue *wq = create_workqueue("events");
 	events_wq.store(wq, std::memory_order_release);
 	return wq ? 0 : -ENOMEM;
 }
 
-void detail::workqueue_subsys_close() noexcept
+void close_events()
 {
 	if (workqueue *wq = events_wq.exchange(nullptr))
 		destroy_workqueue(wq);
 }
 
-void detail::workqueue_lcore_attached(unsigned lcore) noexcept
+/* Every bound queue gets a pool for the lcore. */
+int pools_up(unsigned lcore)
 {
 	std::lock_guard lock(registry_m);
 	for (workqueue *wq : registry) {
 		if (wq->unbound || wq->pools[lcore].load(std::memory_order_acquire))
 			continue;
-		if (pool *p = make_pool(*wq, lcore))
-			wq->pools[lcore].store(p, std::memory_order_release);
+		pool *p = make_pool(*wq, lcore);
+		if (!p)
+			return -ENOMEM;
+		wq->pools[lcore].store(p, std::memory_order_release);
 	}
+	return 0;
 }
+
+} // namespace
+
+const subsystem detail::workqueue_subsystem = {
+	.name = "workqueue",
+	.open = open_events,
+	.close = close_events,
+	.lcore_up = pools_up,
+};
 
 } // namespace bh

@@ -1,26 +1,14 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 
-#include <functional>
-
-namespace bh {
-class workqueue;
-}
+#include "bh_subsys.h"
 
 namespace bh::detail {
 
-/* bh::start() creates the default "events" queue; bh::stop() destroys it. */
-int workqueue_subsys_open() noexcept;
-void workqueue_subsys_close() noexcept;
-
-/* lcore_attach(): give the new lcore a pool in every bound queue. */
-void workqueue_lcore_attached(unsigned lcore) noexcept;
-
 /*
- * Calls @p fn on every queue, oldest first, with the registry locked so
- * that none is destroyed meanwhile: for readers on other threads
- * (telemetry). @p fn must not create or destroy a queue.
+ * The start-up table's entry: the default "events" queue (bh::start,
+ * destroyed by bh::stop), and a pool in every bound queue for each lcore.
  */
-void workqueue_for_each(const std::function<void(const workqueue *)> &fn) noexcept;
+extern const subsystem workqueue_subsystem;
 
 } // namespace bh::detail

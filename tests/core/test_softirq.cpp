@@ -255,5 +255,35 @@ TEST_F(softirq, test_softirq_counters_per_lcore_and_entry)
 	free(buf);
 }
 
+/*
+ * A handler that returns with bottom halves still disabled would stop every
+ * softirq of its lcore for good (do_softirq finds the word non-zero). The
+ * runner reports it, counts it and restores the word, as Linux's
+ * handle_softirqs does; the next softirq runs.
+ */
+TEST_F(softirq, test_softirq_handler_leaving_bh_disabled_is_reported_and_repaired)
+{
+	static std::atomic<int> leaky_runs{0}, next_runs{0};
+	open(14, [](const softirq_action &) {
+		leaky_runs++;
+		local_bh_disable();
+	});
+	open(15, [](const softirq_action &) { next_runs++; });
+	ASSERT_EQ(start(), 0);
+	const unsigned me = lcore_id();
+	const uint64_t leaks = softirq_get_stats(me, 0).context_leaks;
+	log_capture log;
+	raise_softirq(14);
+	do_softirq();
+	EXPECT_EQ(leaky_runs.load(), 1);
+	EXPECT_EQ(preempt_count(), 0u) << "the handler's disable leaked out of the softirq";
+	EXPECT_EQ(softirq_get_stats(me, 0).context_leaks, leaks + 1);
+	EXPECT_TRUE(log.contains("returned with preempt_count 0x300, entered with 0x100 (bottom halves left disabled)"))
+		<< log.text();
+	raise_softirq(15);
+	do_softirq();
+	EXPECT_EQ(next_runs.load(), 1) << "softirqs stopped on this lcore";
+}
+
 } // namespace
 } // namespace bh

@@ -22,7 +22,6 @@ void net_fixture::TearDown()
 	if (started()) {
 		EXPECT_EQ(stop(), 0);
 	}
-	net::net_exit();
 	lc_.reset();
 	release_ports();
 	EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use_) << "mbufs leaked";

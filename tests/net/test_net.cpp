@@ -361,7 +361,6 @@ TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)
 	EXPECT_GT(st.rx, 100000u);
 	EXPECT_EQ(ksoftirqd_get_stats(lcore()).wakeups, wakeups);
 	EXPECT_EQ(stop(), 0);
-	net::net_exit();
 	rte_eth_dev_stop(port);
 	rte_eth_dev_close(port);
 	rte_eal_hotplug_remove("vdev", "net_null_load");

@@ -360,6 +360,24 @@ TEST_F(tasklet_test, test_tasklet_kill_or_disable_from_itself_is_refused)
 	EXPECT_FALSE(log.contains("sleeping function called from invalid context")) << log.text();
 }
 
+/* The tasklet runner checks the context word as the softirq runner does. */
+TEST_F(tasklet_test, test_tasklet_leaving_bh_disabled_is_reported_and_repaired)
+{
+	counter_data d;
+	tasklet leaky([](void *) { local_bh_disable(); });
+	tasklet next(count_fn, &d);
+	const uint64_t leaks = softirq_get_stats(lcore_id(), 0).context_leaks;
+	log_capture log;
+	ASSERT_EQ(tasklet_schedule(leaky), 1);
+	do_softirq();
+	EXPECT_EQ(preempt_count(), 0u);
+	EXPECT_EQ(softirq_get_stats(lcore_id(), 0).context_leaks, leaks + 1);
+	EXPECT_TRUE(log.contains("BUG: tasklet")) << log.text();
+	ASSERT_EQ(tasklet_schedule(next), 1);
+	do_softirq();
+	EXPECT_EQ(d.runs.load(), 1);
+}
+
 /* bh::stop() drops what no executor will ever run, so that a later tasklet_kill returns. */
 TEST_F(tasklet_test, test_tasklet_left_scheduled_at_stop_is_dropped)
 {

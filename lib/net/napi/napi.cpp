@@ -12,6 +12,7 @@
 #include "napi_private.h"
 #include "napi_trace.h"
 #include "softirq_private.h"
+#include "time_private.h"
 
 namespace bh::net {
 
@@ -36,22 +37,15 @@ constexpr uint32_t sched_bit = 1, missed_bit = 2;
  * executor (the lcore while its ksoftirqd runs NET_RX) pushes to the inbox.
  */
 struct napi_lcore {
-	napi *head = nullptr, *tail = nullptr; /* [X] */
+	bh::detail::intrusive_fifo<napi, &access::next> list;   /* [X] */
 	bh::detail::intrusive_inbox<napi, &access::next> inbox; /* [A] */
-	lcore_counter processed, polls, time_squeeze, passes; /* [X] */
+	lcore_counter processed, polls, time_squeeze, passes;   /* [X] */
 };
 
 per_lcore<napi_lcore> lists;
 napi_config config; /* [I] */
 uint64_t time_limit_cycles = 2000000;
 void (*pass_end)(unsigned) = nullptr; /* [I] */
-
-void append(napi_lcore &l, napi &n)
-{
-	access::next(n) = nullptr;
-	(l.tail ? access::next(*l.tail) : l.head) = &n;
-	l.tail = &n;
-}
 
 } // namespace
 
@@ -78,7 +72,7 @@ bool napi_schedule(napi &n) noexcept
 	} while (!state.compare_exchange_weak(s, s | sched_bit, std::memory_order_acq_rel, std::memory_order_relaxed));
 	napi_lcore &l = lists[id];
 	if (bh::detail::is_executor(id))
-		append(l, n);
+		l.list.append(n);
 	else
 		l.inbox.push(n);
 	raise_softirq(NET_RX_SOFTIRQ);
@@ -101,15 +95,11 @@ void detail::net_rx_action(const softirq_action &) noexcept
 	const unsigned id = lcore_id();
 	napi_lcore &l = lists[id];
 	l.passes.add();
-	for (napi *n = l.inbox.empty() ? nullptr : l.inbox.take_all(); n;) {
-		napi *next = access::next(*n);
-		append(l, *n);
-		n = next;
-	}
+	if (!l.inbox.empty())
+		l.list.splice(l.inbox);
 	int budget = config.budget;
 	const uint64_t deadline = rte_rdtsc() + time_limit_cycles;
-	napi *todo = l.head;
-	l.head = l.tail = nullptr;
+	napi *todo = l.list.take_all();
 	while (todo) {
 		napi &n = *todo;
 		todo = access::next(n);
@@ -120,18 +110,18 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		budget -= work;
 		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
 		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
-			append(l, n);
+			l.list.append(n);
 		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		if (budget <= 0 || rte_rdtsc() >= deadline) {
 			l.time_squeeze.add();
 			while (todo) {
 				napi &rest = *todo;
 				todo = access::next(rest);
-				append(l, rest);
+				l.list.append(rest);
 			}
 		}
 	}
-	for (napi *n = l.head; n; n = access::next(*n)) {
+	for (napi *n = l.list.front(); n; n = access::next(*n)) {
 		if (!n->driven()) {
 			raise_softirq(NET_RX_SOFTIRQ);
 			break;
@@ -144,17 +134,13 @@ void detail::net_rx_action(const softirq_action &) noexcept
 void detail::napi_forget_all(unsigned lcore) noexcept
 {
 	napi_lcore &l = lists[lcore];
-	auto forget = [](napi *n) {
-		while (n) {
-			napi *next = access::next(*n);
-			access::next(*n) = nullptr;
-			access::state(*n).store(0, std::memory_order_release);
-			n = next;
-		}
-	};
-	forget(l.inbox.take_all());
-	forget(l.head);
-	l.head = l.tail = nullptr;
+	l.list.splice(l.inbox);
+	for (napi *n = l.list.take_all(); n;) {
+		napi *next = access::next(*n);
+		access::next(*n) = nullptr;
+		access::state(*n).store(0, std::memory_order_release);
+		n = next;
+	}
 }
 
 void detail::set_rx_pass_end(void (*fn)(unsigned)) noexcept
@@ -169,7 +155,7 @@ int napi_set_config(const napi_config &cfg) noexcept
 		return -EINVAL;
 	}
 	config = cfg;
-	time_limit_cycles = uint64_t(double(cfg.time_limit_ns) * double(rte_get_tsc_hz()) / 1e9);
+	time_limit_cycles = bh::detail::ns_to_cycles(cfg.time_limit_ns);
 	return 0;
 }
 

@@ -127,19 +127,20 @@ struct net_conf {
 };
 
 /**
- * Registers NET_RX and NET_TX. Call once before bh::start().
- * @return 0; -EINVAL for a bad configuration; -EBUSY if the softirqs are
- *   taken or the table is frozen.
+ * Sets up the net layer for the next bh::start(), which registers NET_RX
+ * and NET_TX; bh::stop(), once every loop has returned, flushes what is
+ * buffered, frees backlogs (counted as tx_full), stops drain timers,
+ * releases irq fds and the queue bindings, and gives the softirqs back. The
+ * ports are left to the caller, and the counters stay readable until the
+ * next net_init(). The net layer is an entry of the framework's start-up
+ * table (bh_subsys.h), so nothing else needs ordering by hand.
+ * @return 0; -EINVAL for a bad configuration; -EBUSY while the framework
+ *   runs (both logged). bh::start() fails (-EEXIST) if an application took
+ *   NET_RX or NET_TX.
+ * @context Main thread, before bh::start(); again before each start.
+ * @cost Frees the previous run's per-lcore state.
  */
 int net_init(const net_conf &c = {}) noexcept;
-
-/**
- * After bh::stop(): flushes what is buffered, frees backlogs (counted as
- * tx_full), stops drain timers, releases irq fds and unregisters the
- * softirqs. The counters stay readable until the next net_init(). The
- * ports are left to the caller.
- */
-int net_exit() noexcept;
 
 /** One Rx queue's binding, given to net_add_rxq(). */
 struct rxq_conf {

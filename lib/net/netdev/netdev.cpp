@@ -23,6 +23,7 @@
 #include "log_private.h"
 #include "napi_private.h"
 #include "net_telemetry_private.h"
+#include "time_private.h"
 
 namespace bh::net {
 
@@ -119,11 +120,6 @@ net_lcore &lcore_state(unsigned lcore)
 	if (!lcores[lcore])
 		lcores[lcore] = new net_lcore(lcore);
 	return *lcores[lcore];
-}
-
-uint64_t ns_to_cycles(uint64_t ns)
-{
-	return uint64_t(double(ns) * double(rte_get_tsc_hz()) / 1e9);
 }
 
 void count_drop(net_lcore &l, uint16_t port, drop_reason why, uint64_t n = 1)
@@ -314,7 +310,7 @@ void complete(rxq &q, int done)
 				arm(q);
 			} else {
 				q.backoff_ns = std::clamp(q.backoff_ns * 2, min_backoff_ns, q.max_backoff_ns);
-				q.next_poll = rte_rdtsc() + ns_to_cycles(q.backoff_ns);
+				q.next_poll = rte_rdtsc() + bh::detail::ns_to_cycles(q.backoff_ns);
 				q.state.store(rxq::backoff, std::memory_order_relaxed);
 				l.backoffs.add();
 			}
@@ -424,9 +420,7 @@ uint64_t net_lcore::sleep_limit_ns()
 	const uint64_t now = rte_rdtsc();
 	for (auto &q : rxqs)
 		if (q->state.load(std::memory_order_relaxed) == rxq::backoff)
-			limit = std::min(limit, q->next_poll > now ? uint64_t(double(q->next_poll - now) * 1e9 /
-									       double(rte_get_tsc_hz()))
-								    : 0);
+			limit = std::min(limit, q->next_poll > now ? bh::detail::cycles_to_ns(q->next_poll - now) : 0);
 	return limit;
 }
 
@@ -510,23 +504,89 @@ int check_binding(const char *fn, uint16_t port, unsigned lcore)
 
 } // namespace
 
-int net_init(const net_conf &c) noexcept
+namespace {
+
+/* bh::start(): the softirqs, once net_init() has run for this start. */
+int net_open()
 {
-	if (c.tx_drain_ns == 0 || c.tx_backlog == 0 || c.max_frame < RTE_ETHER_HDR_LEN) {
-		BH_LOG(ERR, log::net, "net_init: tx_drain_ns, tx_backlog must be > 0 and max_frame >= 14");
-		return -EINVAL;
-	}
-	if (const int rc = napi_set_config(c.napi))
-		return rc;
+	if (!initialised)
+		return 0;
 	if (const int rc = open_softirq(NET_RX_SOFTIRQ, detail::net_rx_action))
 		return rc;
 	if (const int rc = open_softirq(NET_TX_SOFTIRQ, net_tx_action)) {
 		close_softirq(NET_RX_SOFTIRQ);
 		return rc;
 	}
-	conf = c;
 	detail::set_rx_pass_end(rx_pass_end);
 	detail::net_telemetry_register();
+	return 0;
+}
+
+/*
+ * bh::stop(), once every loop has returned: flushes what is buffered, frees
+ * backlogs (counted as tx_full), stops drain timers, releases irq fds and
+ * the queues' bindings, and gives the softirqs back. The counters stay
+ * readable until the next net_init.
+ */
+void net_close()
+{
+	if (!initialised)
+		return;
+	for (unsigned id = 0; id < max_lcores; id++) {
+		net_lcore *l = lcores[id];
+		if (!l)
+			continue;
+		timer_del_sync(l->drain);
+		tx_flush_all(*l);
+		for (unsigned i = 0; i < l->ntx_ports; i++) {
+			const uint16_t p = l->tx_ports[i];
+			txq &t = l->tx[p];
+			backlog_send(*l, p);
+			for (; t.count; t.count--, t.head = (t.head + 1) % unsigned(t.backlog.size())) {
+				rte_pktmbuf_free(t.backlog[t.head]);
+				count_drop(*l, p, drop_reason::tx_full);
+			}
+		}
+		for (auto &q : l->rxqs)
+			if (q->fd >= 0)
+				lcore_free_irq(id, q->fd);
+		/* Poll-mode contexts stay on the poll list; they are about to be freed. */
+		detail::napi_forget_all(id);
+		lcore_clear(id);
+		l->rxqs.clear();
+		l->set_up = false;
+		for (txq &t : l->tx)
+			t.valid = false;
+		l->ntx_ports = 0;
+	}
+	close_softirq(NET_RX_SOFTIRQ);
+	close_softirq(NET_TX_SOFTIRQ);
+	initialised = false;
+}
+
+const subsystem net_subsystem = {
+	.name = "net",
+	.open = net_open,
+	.close = net_close,
+};
+
+} // namespace
+
+int net_init(const net_conf &c) noexcept
+{
+	if (c.tx_drain_ns == 0 || c.tx_backlog == 0 || c.max_frame < RTE_ETHER_HDR_LEN) {
+		BH_LOG(ERR, log::net, "net_init: tx_drain_ns, tx_backlog must be > 0 and max_frame >= 14");
+		return -EINVAL;
+	}
+	if (bh::started()) {
+		BH_LOG(ERR, log::net, "net_init: the framework runs: call it before bh::start()");
+		return -EBUSY;
+	}
+	if (const int rc = napi_set_config(c.napi))
+		return rc;
+	if (const int rc = subsystem_register(net_subsystem))
+		return rc;
+	conf = c;
 	{
 		std::lock_guard lock(lcores_m);
 		for (net_lcore *&l : lcores) {
@@ -580,44 +640,6 @@ int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept
 	t.valid = true;
 	t.queue = queue;
 	t.backlog.assign(conf.tx_backlog, nullptr);
-	return 0;
-}
-
-int net_exit() noexcept
-{
-	for (unsigned id = 0; id < max_lcores; id++) {
-		net_lcore *l = lcores[id];
-		if (!l)
-			continue;
-		timer_del_sync(l->drain);
-		tx_flush_all(*l);
-		for (unsigned i = 0; i < l->ntx_ports; i++) {
-			const uint16_t p = l->tx_ports[i];
-			txq &t = l->tx[p];
-			backlog_send(*l, p);
-			for (; t.count; t.count--, t.head = (t.head + 1) % unsigned(t.backlog.size())) {
-				rte_pktmbuf_free(t.backlog[t.head]);
-				count_drop(*l, p, drop_reason::tx_full);
-			}
-		}
-		for (auto &q : l->rxqs)
-			if (q->fd >= 0)
-				lcore_free_irq(id, q->fd);
-		/* Poll-mode contexts stay on the poll list; they are about to be freed. */
-		detail::napi_forget_all(id);
-		lcore_clear(id);
-		/* The counters stay readable until the next net_init. */
-		l->rxqs.clear();
-		l->set_up = false;
-		for (txq &t : l->tx)
-			t.valid = false;
-		l->ntx_ports = 0;
-	}
-	if (initialised) {
-		close_softirq(NET_RX_SOFTIRQ);
-		close_softirq(NET_TX_SOFTIRQ);
-	}
-	initialised = false;
 	return 0;
 }
 
