@@ -31,34 +31,50 @@ struct eal_options {
 };
 
 /**
- * Initialises the EAL with the defaults of @p opts followed by the user's
- * arguments (argv[1..] up to "--", as main() received them).
- *
- * Call once per process, from the main thread.
+ * Initialises the EAL (rte_eal_init) with the defaults of @p opts followed
+ * by the user's arguments (argv[1..] up to "--", as main() received them).
  * @return the number of user arguments the EAL consumed, counting the
  *   "--" if present (so `argc -= n; argv += n` leaves argv[0] followed by
  *   the application's own options, as with rte_eal_init); or a negative
  *   errno after logging one line: -EALREADY if the EAL is already up, or
  *   the EAL's error otherwise.
+ * @context Once per process, from the main thread.
+ * @cost rte_eal_init(): memory, devices and threads of the EAL.
  */
 int eal_init(const eal_options &opts, int argc, char **argv);
 
-/** eal_init() with no user arguments. */
+/**
+ * eal_init() with no user arguments.
+ * @return as eal_init().
+ * @context As eal_init().
+ * @cost As eal_init().
+ */
 int eal_init(const eal_options &opts);
 
-/** True once the EAL is initialised, by bh::eal_init or by the application. */
+/**
+ * True once the EAL is initialised, by bh::eal_init or by the application.
+ * @context Any thread.
+ * @cost A call to rte_lcore_count().
+ */
 bool eal_initialised() noexcept;
 
 /**
  * Attach mode, for an application that called rte_eal_init() itself: checks
  * that the EAL is up and attaches the calling lcore to the framework
- * (lcore_attach()). Call from the main lcore before bh::start().
+ * (lcore_attach()).
  * @return 0; -ENODEV if the EAL is not initialised or the thread is not
  *   an lcore.
+ * @context The main lcore's thread, before bh::start().
+ * @cost As lcore_attach().
  */
 int eal_attach() noexcept;
 
-/** The file prefix eal_init() chose (empty before). */
+/**
+ * The file prefix eal_init() chose (empty before, and for an application
+ * that initialised the EAL itself).
+ * @context Any thread.
+ * @cost None.
+ */
 const std::string &eal_file_prefix() noexcept;
 
 /**
@@ -70,6 +86,8 @@ const std::string &eal_file_prefix() noexcept;
  * An application that initialised the EAL itself ends with this call too,
  * instead of rte_eal_cleanup().
  * @return rte_eal_cleanup()'s result.
+ * @context Once, at exit, from the main thread, after bh::stop().
+ * @cost rte_eal_cleanup().
  */
 int eal_cleanup() noexcept;
 

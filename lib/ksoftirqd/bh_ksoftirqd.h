@@ -41,10 +41,16 @@ struct ksoftirqd_config {
 /**
  * Sets the configuration used by threads created afterwards.
  * @return 0; -EINVAL for a nice value outside -20..19 or an empty cpuset
- *   with same_cpu false; -EBUSY once bh::start() has run.
+ *   with same_cpu false; -EBUSY while the framework runs (all logged).
+ * @context Any thread, before bh::start().
+ * @cost A mutex.
  */
 int ksoftirqd_set_config(const ksoftirqd_config &cfg) noexcept;
-/** The configuration in force. */
+/**
+ * The configuration in force.
+ * @context Any thread.
+ * @cost A mutex.
+ */
 ksoftirqd_config ksoftirqd_get_config() noexcept;
 
 /** Counters of one lcore's ksoftirqd. */
@@ -65,10 +71,18 @@ struct ksoftirqd_stats {
 	unsigned dpdk_lcore = LCORE_ID_ANY;
 };
 
-/** Counters of @p lcore's ksoftirqd; callable from any thread. */
+/**
+ * Counters of @p lcore's ksoftirqd (zeros for an id out of range).
+ * @context Any thread.
+ * @cost About 40 relaxed loads (its run count sums the 32 softirqs).
+ */
 ksoftirqd_stats ksoftirqd_get_stats(unsigned lcore) noexcept;
 
-/** True on a ksoftirqd thread. */
+/**
+ * True on a ksoftirqd thread: a handler may ask where it runs.
+ * @context Any thread.
+ * @cost A thread-local read.
+ */
 bool in_ksoftirqd() noexcept;
 
 } // namespace bh

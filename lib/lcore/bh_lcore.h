@@ -28,25 +28,39 @@ namespace bh {
 /**
  * Something the lcore loop polls: a top half (e.g. one pass over Rx
  * queues) or an app task. The poll-vs-interrupt interface follows
- * Seastar's pollfn and NAPI.
+ * Seastar's pollfn and NAPI. Every method runs on the lcore's own thread,
+ * from its loop.
  */
 class pollfn {
 public:
 	virtual ~pollfn() = default;
-	/** Does one bounded unit of work; returns true if there was any. */
+	/**
+	 * Does one bounded unit of work; returns true if there was any.
+	 * @context The lcore's loop: between irq_enter() and irq_exit() for a
+	 *   top half, after the softirqs for an app task.
+	 * @cost Whatever it does, every iteration: keep it short.
+	 */
 	virtual bool poll() = 0;
 	/**
 	 * The loop is about to sleep: arm whatever wakes the lcore (e.g. an Rx
 	 * interrupt) and return true, or return false to keep the lcore awake.
 	 * The default agrees: a pollfn with no wake-up source of its own is
 	 * woken only by kicks and remote raises.
+	 * @context The lcore's loop, outside any top half.
+	 * @cost Once per sleep.
 	 */
 	virtual bool try_enter_interrupt_mode() { return true; }
-	/** The loop woke up after try_enter_interrupt_mode() returned true. */
+	/**
+	 * The loop woke up after try_enter_interrupt_mode() returned true.
+	 * @context The lcore's loop, outside any top half.
+	 * @cost Once per sleep.
+	 */
 	virtual void exit_interrupt_mode() {}
 	/**
 	 * The longest the lcore may sleep before this pollfn must run again
 	 * (e.g. a power-saving back-off on a queue without Rx interrupts).
+	 * @context The lcore's loop, before it sleeps.
+	 * @cost Once per sleep.
 	 */
 	virtual uint64_t sleep_limit_ns() { return UINT64_MAX; }
 };
@@ -56,22 +70,40 @@ using irq_handler = void (*)(void *data);
 
 /**
  * Adds @p fd (e.g. an Rx queue's interrupt fd) to the calling lcore's
- * wake-up set, disabled. When it is enabled and becomes readable while the
- * lcore sleeps, @p handler runs as a top half; it should disable the fd
- * (or consume what made it readable), as a hard irq handler acks its
- * device. Only from the lcore's own (attached) thread.
+ * wake-up set, disabled (request_irq). When it is enabled and becomes
+ * readable while the lcore sleeps, @p handler runs as a top half; it should
+ * disable the fd (or consume what made it readable), as a hard irq handler
+ * acks its device.
  * @return 0; -ENODEV if the caller is not an attached lcore; -EINVAL for a
  *   bad fd or null handler; -EEXIST if already requested; -ENOSPC past 32;
  *   -errno from epoll.
+ * @context The lcore's own (attached) thread.
+ * @cost An epoll_ctl system call.
  */
 int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept;
 
-/** Arms a requested fd (level-triggered). The lcore's own thread; -ENOENT if not requested. */
+/**
+ * Arms a requested fd, level-triggered (enable_irq).
+ * @return 0; -ENOENT if not requested; -ENODEV off an attached lcore; -errno from epoll.
+ * @context The lcore's own thread.
+ * @cost An epoll_ctl system call.
+ */
 int lcore_enable_irq(int fd) noexcept;
-/** Disarms a requested fd. The lcore's own thread; -ENOENT if not requested. */
+/**
+ * Disarms a requested fd (disable_irq).
+ * @return as lcore_enable_irq().
+ * @context The lcore's own thread.
+ * @cost An epoll_ctl system call.
+ */
 int lcore_disable_irq(int fd) noexcept;
 
-/** Removes @p fd from @p lcore's wake-up set; from its own thread or while its loop is stopped (-EBUSY otherwise). */
+/**
+ * Removes @p fd from @p lcore's wake-up set (free_irq).
+ * @return 0; -EINVAL for a bad lcore; -ENOENT if not requested; -EBUSY if
+ *   called from another thread while its loop runs (logged).
+ * @context The lcore's own thread, or any thread while its loop is stopped.
+ * @cost An epoll_ctl system call.
+ */
 int lcore_free_irq(unsigned lcore, int fd) noexcept;
 
 /** What an lcore does when an iteration found no work. */
@@ -81,24 +113,36 @@ enum class idle_mode {
 };
 
 /**
- * Starts the framework: freezes the softirq table and creates ksoftirqd
- * threads for the EAL lcores. Call once after rte_eal_init() (or
- * bh::eal_init()), from the main lcore, after every open_softirq().
+ * Starts the framework: runs the start-up table (bh_subsys.h), which
+ * registers the framework's softirqs, freezes the softirq table, creates
+ * ksoftirqd threads and the default work queue. Call once after
+ * rte_eal_init() (or bh::eal_init()), after every open_softirq(); a failure
+ * undoes what was done.
  * @return 0; -EALREADY if started; -ENODEV if the EAL is not initialised;
- *   -errno if a thread could not be created (logged).
+ *   an entry's -errno (logged, naming the entry).
+ * @context The main lcore's thread, process context.
+ * @cost Creates a thread per lcore (ksoftirqd) and per lcore and queue.
  */
 int start() noexcept;
 
 /**
  * Stops the framework: asks every running lcore loop to return and waits
- * for it, stops and joins the ksoftirqd threads, and unfreezes the softirq
- * table. Each loop runs what is pending on its lcore before it returns.
+ * for it (each runs what is pending on its lcore first), then closes the
+ * start-up table in reverse: the default queue is drained and destroyed,
+ * ksoftirqd threads joined, the softirq table unfrozen, the net layer
+ * flushed, timers and tasklets given back.
  * @return 0; -EALREADY if not started; -EDEADLK if called from an lcore
  *   loop (it would wait for itself).
+ * @context Process context, not an lcore's loop.
+ * @cost Blocks until every loop returned; joins threads.
  */
 int stop() noexcept;
 
-/** True between start() and stop(). */
+/**
+ * True between start() and stop().
+ * @context Any thread.
+ * @cost An atomic load.
+ */
 bool started() noexcept;
 
 /**
@@ -115,39 +159,57 @@ int subsystem_register(const subsystem &s) noexcept;
 
 /**
  * Makes the calling thread a framework lcore: it must be a DPDK lcore
- * (EAL, or registered with rte_thread_register()). Creates its ksoftirqd
- * if the framework is started and the lcore has none. Idempotent.
- * @return 0; -ENODEV if the thread is not a DPDK lcore; -errno if the
- *   ksoftirqd thread could not be created.
+ * (EAL, or registered with rte_thread_register()). A registered thread
+ * joining a running framework gets every start-up entry's lcore_up (its
+ * ksoftirqd, its work-queue pools). Idempotent.
+ * @return 0; -ENODEV if the thread is not a DPDK lcore; an entry's -errno
+ *   (logged; nothing is left attached).
+ * @context The thread itself, process context.
+ * @cost An eventfd and an epoll set the first time; the entries' lcore_up.
  */
 int lcore_attach() noexcept;
 
 /**
  * Undoes lcore_attach() for a registered (non-EAL) thread before it
- * unregisters: runs what is pending and joins its ksoftirqd.
+ * unregisters: the entries' lcore_down (its ksoftirqd is joined), then what
+ * is pending on it runs.
  * @return 0; -ENODEV if not attached; -EBUSY from inside the loop.
+ * @context The attached thread itself, outside its loop.
+ * @cost A thread join.
  */
 int lcore_detach() noexcept;
 
 /**
- * Adds a top half or an app task to @p lcore's loop. The object must
- * outlive the loop. Callable from any thread while that lcore's loop is not
- * running.
+ * Adds a top half to @p lcore's loop. The object must outlive the loop.
  * @return 0; -EINVAL for an lcore id out of range; -EBUSY while the loop
- *   runs; -ENOSPC past 32 of a kind.
+ *   runs; -ENOSPC past 32 of a kind (all logged).
+ * @context Any thread, while that lcore's loop is not running.
+ * @cost An array append.
  */
 int lcore_add_top_half(unsigned lcore, pollfn &fn) noexcept;
-/** lcore_add_top_half() for an app task, polled after the top halves and their softirqs. */
+/**
+ * lcore_add_top_half() for an app task, polled after the top halves and
+ * their softirqs.
+ * @return as lcore_add_top_half().
+ * @context As lcore_add_top_half().
+ * @cost An array append.
+ */
 int lcore_add_task(unsigned lcore, pollfn &fn) noexcept;
 
-/** Removes every top half and task of @p lcore. -EBUSY while its loop runs. */
+/**
+ * Removes every top half and task of @p lcore.
+ * @return 0; -EINVAL for a bad lcore; -EBUSY while its loop runs.
+ * @context Any thread, while that lcore's loop is not running.
+ * @cost Two stores.
+ */
 int lcore_clear(unsigned lcore) noexcept;
 
 /**
  * Sets what @p lcore does when idle, and how long it may sleep at most
- * before it polls again. Callable any time; takes effect at the next idle
- * iteration.
- * @return 0; -EINVAL for a bad lcore or a zero timeout.
+ * before it polls again. Takes effect at the next idle iteration.
+ * @return 0; -EINVAL for a bad lcore or a zero timeout (logged).
+ * @context Any thread, any time.
+ * @cost Two relaxed stores.
  */
 int lcore_set_idle(unsigned lcore, idle_mode mode, unsigned max_sleep_ms = 100) noexcept;
 
@@ -157,26 +219,43 @@ int lcore_set_idle(unsigned lcore, idle_mode mode, unsigned max_sleep_ms = 100) 
  * pending.
  * @return 0; -ENODEV if the thread is not a DPDK lcore; -EALREADY if the
  *   loop already runs on this lcore; -EPERM if the framework is not started.
+ * @context The lcore's own thread.
+ * @cost Per iteration: the top halves, a TSC compare for timers, the
+ *   softirqs, the app tasks, two TSC reads for the busy/idle accounting.
  */
 int lcore_run() noexcept;
 
-/** lcore_run() with the signature rte_eal_remote_launch() expects. */
+/**
+ * lcore_run() with the signature rte_eal_remote_launch() expects.
+ * @return -lcore_run().
+ * @context The lcore's own thread.
+ * @cost As lcore_run().
+ */
 int lcore_main(void *unused);
 
 /**
  * One iteration of the loop for an application that keeps its own main
- * loop; never sleeps. Attaches the thread on first use.
+ * loop; never sleeps. Attaches the thread on first use; from then on the
+ * lcore counts as running its loop (timers may live there) until
+ * lcore_detach().
  * @return true if any top half, softirq or task did work.
+ * @context The lcore's own thread, outside any top half or softirq.
+ * @cost One iteration of lcore_run()'s loop.
  */
 bool lcore_poll_once() noexcept;
 
-/** Asks @p lcore's loop to return; wakes it if it sleeps. Any thread. */
+/**
+ * Asks @p lcore's loop to return; wakes it if it sleeps.
+ * @context Any thread, a signal handler included.
+ * @cost A store, and an eventfd write if it sleeps.
+ */
 void lcore_request_stop(unsigned lcore) noexcept;
 
 /**
  * Wakes @p lcore if it sleeps, so that its next iteration runs at once.
- * Any thread; a write to an eventfd only when the lcore sleeps and no
- * wake-up is already on its way.
+ * @context Any thread.
+ * @cost An atomic load; a write to an eventfd only when the lcore sleeps
+ *   and no wake-up is already on its way.
  */
 void lcore_kick(unsigned lcore) noexcept;
 
@@ -192,7 +271,11 @@ struct lcore_stats {
 	uint64_t irqs = 0;       /**< irq fd wake-ups handled */
 };
 
-/** Counters of @p lcore's loop; callable from any thread. */
+/**
+ * Counters of @p lcore's loop (zeros for an id out of range).
+ * @context Any thread.
+ * @cost Eight relaxed loads.
+ */
 lcore_stats lcore_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

@@ -36,12 +36,12 @@ extern constinit thread_local unsigned tl_lcore __attribute__((tls_model("initia
 } // namespace detail
 
 /**
- * The lcore the calling thread acts for.
- *
- * Callable from any thread; costs a thread-local read (two on a thread that
- * never attached to the framework). Returns no_lcore on a thread that is
- * neither a DPDK lcore (EAL or registered with rte_thread_register) nor a
- * ksoftirqd thread.
+ * The lcore the calling thread acts for (the kernel's smp_processor_id).
+ * Returns no_lcore on a thread that is neither a DPDK lcore (EAL or
+ * registered with rte_thread_register) nor a ksoftirqd thread, which acts
+ * for the lcore it serves.
+ * @context Any thread.
+ * @cost A thread-local read (two on a thread that never attached).
  */
 inline unsigned lcore_id() noexcept
 {
@@ -59,12 +59,16 @@ inline unsigned lcore_id() noexcept
 template <class T>
 class per_lcore {
 public:
-	/** The slot of @p lcore, which must be below max_lcores. */
+	/** The slot of @p lcore, which must be below max_lcores. No check, no cost. */
 	T &operator[](unsigned lcore) noexcept { return slots_[lcore].value; }
 	/** The slot of @p lcore, read-only. */
 	const T &operator[](unsigned lcore) const noexcept { return slots_[lcore].value; }
 
-	/** The calling lcore's slot. Only valid on a thread where lcore_id() != no_lcore. */
+	/**
+	 * The calling lcore's slot.
+	 * @context A thread where lcore_id() != no_lcore: an lcore or its ksoftirqd.
+	 * @cost lcore_id() and an index.
+	 */
 	T &this_lcore() noexcept { return slots_[lcore_id()].value; }
 
 private:
@@ -83,11 +87,23 @@ private:
  */
 class lcore_counter {
 public:
-	/** Adds @p n; only from the counter's one writer. */
+	/**
+	 * Adds @p n.
+	 * @context The counter's one writer.
+	 * @cost A plain load and store.
+	 */
 	void add(uint64_t n = 1) noexcept { v_.store(v_.load(std::memory_order_relaxed) + n, std::memory_order_relaxed); }
-	/** The value, from any thread. */
+	/**
+	 * The value, at most a few increments old.
+	 * @context Any thread.
+	 * @cost A relaxed load.
+	 */
 	uint64_t read() const noexcept { return v_.load(std::memory_order_relaxed); }
-	/** Sets it to 0; only from the writer, or while nothing writes. */
+	/**
+	 * Sets it to 0.
+	 * @context The writer, or any thread while nothing writes.
+	 * @cost A store.
+	 */
 	void reset() noexcept { v_.store(0, std::memory_order_relaxed); }
 
 private:

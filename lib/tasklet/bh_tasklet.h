@@ -55,11 +55,23 @@ public:
 	tasklet(const tasklet &) = delete;
 	tasklet &operator=(const tasklet &) = delete;
 
-	/** Queued on some lcore and not yet started. */
+	/**
+	 * Queued on some lcore and not yet started.
+	 * @context Any thread.
+	 * @cost An atomic load.
+	 */
 	bool scheduled() const noexcept { return state_.load(std::memory_order_acquire) & sched_bit; }
-	/** Its function is running right now. */
+	/**
+	 * Its function is running right now.
+	 * @context Any thread.
+	 * @cost An atomic load.
+	 */
 	bool running() const noexcept { return state_.load(std::memory_order_acquire) & run_bit; }
-	/** The disable count (0: enabled). */
+	/**
+	 * The disable count (0: enabled).
+	 * @context Any thread.
+	 * @cost An atomic load.
+	 */
 	int disable_count() const noexcept { return count_.load(std::memory_order_acquire); }
 
 private:
@@ -94,61 +106,88 @@ private:
 };
 
 /**
- * Schedules @p t on the calling lcore, on the TASKLET softirq.
- *
- * Callable from any context of an lcore: top half, softirq (a tasklet may
- * schedule itself), app task. Cost: one atomic OR on the tasklet, a list
- * append and a raise.
+ * Schedules @p t on the calling lcore, on the TASKLET softirq
+ * (tasklet_schedule).
  * @return 1 if this call queued it; 0 if it was already scheduled (nothing
  *   done); -ENODEV if the calling thread is not an lcore (logged: use
  *   tasklet_schedule_on); -EPERM outside bh::start() .. bh::stop(), when
  *   no softirq would run it (logged).
+ * @context An lcore, any context: top half, softirq (a tasklet may
+ *   schedule itself), app task, its ksoftirqd.
+ * @cost One atomic OR on the tasklet, a list append and a raise (an inbox
+ *   push instead while ksoftirqd owns the lcore's softirqs).
  */
 int tasklet_schedule(tasklet &t) noexcept;
 
-/** tasklet_schedule() on the HI softirq: runs before every TASKLET one. */
+/**
+ * tasklet_schedule() on the HI softirq: runs before every TASKLET one
+ * (tasklet_hi_schedule).
+ * @return as tasklet_schedule().
+ * @context As tasklet_schedule().
+ * @cost As tasklet_schedule().
+ */
 int tasklet_hi_schedule(tasklet &t) noexcept;
 
 /**
  * Schedules @p t on @p lcore from any thread (a worker, DPDK's interrupt
  * thread, an application thread): a lock-free push onto the lcore's inbox,
  * then a remote raise that wakes the lcore if it sleeps.
- * @return 1, 0 as tasklet_schedule(); -EINVAL if @p lcore is not an enabled
- *   lcore.
+ * @return 1, 0, -EPERM as tasklet_schedule(); -EINVAL if @p lcore is not an
+ *   enabled lcore.
+ * @context Any thread, any context.
+ * @cost One atomic OR, a CAS push, and raise_softirq_on().
  */
 int tasklet_schedule_on(unsigned lcore, tasklet &t) noexcept;
-/** tasklet_schedule_on() on the HI softirq. */
+/**
+ * tasklet_schedule_on() on the HI softirq.
+ * @return as tasklet_schedule_on().
+ * @context As tasklet_schedule_on().
+ * @cost As tasklet_schedule_on().
+ */
 int tasklet_hi_schedule_on(unsigned lcore, tasklet &t) noexcept;
 
-/** Increments the disable count and returns at once; a running instance may still be running. */
+/**
+ * Increments the disable count and returns at once; a running instance may
+ * still be running (tasklet_disable_nosync).
+ * @context Any thread, any context.
+ * @cost An atomic add.
+ */
 void tasklet_disable_nosync(tasklet &t) noexcept;
 
 /**
- * Increments the disable count, then waits until no instance runs. From
- * then until the matching tasklet_enable() the function will not start.
- * May block: not from a top half, a softirq or with bottom halves disabled.
- * @return 0; -EDEADLK from such a context (reported by might_sleep; the
+ * Increments the disable count, then waits until no instance runs
+ * (tasklet_disable). From then until the matching tasklet_enable() the
+ * function will not start.
+ * @return 0; -EDEADLK from atomic context (reported by might_sleep; the
  *   count is not changed), and from @p t itself (it would wait for itself;
  *   checked first and reported naming tasklet_disable, in every build).
+ * @context Process context: not a top half, a softirq or with bottom
+ *   halves disabled.
+ * @cost An atomic add, and a wait for a running instance.
  */
 int tasklet_disable(tasklet &t) noexcept;
 
 /**
- * Decrements the disable count; at zero a pending tasklet runs at its
- * lcore's next softirq pass. Any context.
+ * Decrements the disable count (tasklet_enable); at zero a pending tasklet
+ * runs at its lcore's next softirq pass.
  * @return 0; -EINVAL if the tasklet was not disabled (logged).
+ * @context Any thread, any context.
+ * @cost A CAS loop on the count.
  */
 int tasklet_enable(tasklet &t) noexcept;
 
 /**
  * Waits for a running instance to finish and removes a pending one from
- * its lcore's list without running it. Nothing stops others from
- * scheduling it again afterwards. The lcore it is queued on must be
- * running its softirqs. May block: not from a top half, a softirq or with
- * bottom halves disabled.
- * @return 0; -EDEADLK from such a context, and from @p t itself (it would
+ * its lcore's list without running it (tasklet_kill). Nothing stops others
+ * from scheduling it again afterwards. The lcore it is queued on must be
+ * running its softirqs; after bh::stop() nothing is queued any more and it
+ * returns at once.
+ * @return 0; -EDEADLK from atomic context, and from @p t itself (it would
  *   wait for itself; checked first and reported naming tasklet_kill, in
  *   every build).
+ * @context Process context: not a top half, a softirq or with bottom
+ *   halves disabled.
+ * @cost Atomic ORs, and a wait for the lcore's next pass over its list.
  */
 int tasklet_kill(tasklet &t) noexcept;
 
@@ -161,7 +200,11 @@ struct tasklet_stats {
 	uint64_t remote = 0;            /**< taken from the lock-free inbox */
 };
 
-/** Tasklet counters of @p lcore; callable from any thread. */
+/**
+ * Tasklet counters of @p lcore (zeros for an id out of range).
+ * @context Any thread.
+ * @cost Five relaxed loads.
+ */
 tasklet_stats tasklet_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

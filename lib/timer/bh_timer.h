@@ -69,7 +69,10 @@ public:
 
 	/**
 	 * Armed and not yet expired: on an lcore's list, parked, or re-armed
-	 * while its callback runs. A periodic timer stays pending. Any thread.
+	 * while its callback runs. A periodic timer stays pending. False after
+	 * bh::eal_cleanup() unless parked.
+	 * @context Any thread.
+	 * @cost Two or three atomic loads.
 	 */
 	bool pending() const noexcept;
 
@@ -103,45 +106,62 @@ private:
 /**
  * Arms @p t to fire once, @p delay_ns from now, on its home lcore (see the
  * file comment: the calling lcore when it runs its loop); re-arms it if it
- * was pending (the kernel's mod_timer). Any context, any thread. Never waits
- * for a running callback. Cost: an rte_timer_reset (two spinlocks on the
- * lcore's list) on the calling lcore; a remote raise when the timer goes to
- * another lcore.
+ * was pending (the kernel's mod_timer). Never waits for a running callback.
  * @return 1 if it was pending before, 0 if not; -EPERM before bh::start()
  *   or after bh::stop() (logged).
+ * @context Any thread, any context (a top half, a softirq, a timer's own
+ *   or another's callback, a worker).
+ * @cost The timer's own spinlock and an rte_timer_reset (its lcore list's
+ *   spinlock); from elsewhere than its home, also the homes lock and a
+ *   remote raise that may write the home lcore's eventfd.
  */
 int timer_mod(timer &t, uint64_t delay_ns) noexcept;
 
-/** Like timer_mod(), but periodic: fires every @p period_ns (> 0) until deleted. */
+/**
+ * Like timer_mod(), but periodic: fires every @p period_ns until deleted;
+ * missed periods are skipped, not caught up.
+ * @return as timer_mod(); -EINVAL for a zero period (logged).
+ * @context As timer_mod().
+ * @cost As timer_mod(); each expiry re-arms it (one rte_timer_reset).
+ */
 int timer_mod_periodic(timer &t, uint64_t period_ns) noexcept;
 
 /**
- * Arms @p t on @p lcore from any thread; @p period_ns 0 means one-shot.
- * Wakes the lcore so that it takes the new expiry into account. An lcore
- * whose loop does not run cannot fire it: the timer then goes to the
- * housekeeping lcore (file comment), or is parked.
+ * Arms @p t on @p lcore; @p period_ns 0 means one-shot, else periodic
+ * (first expiry after one period). Wakes the lcore so that it takes the new
+ * expiry into account. An lcore whose loop does not run cannot fire it: the
+ * timer then goes to the housekeeping lcore (file comment), or is parked.
  * @return 1, 0 as timer_mod(); -EINVAL if @p lcore is not an enabled lcore;
  *   -EPERM as timer_mod(). All logged.
+ * @context As timer_mod().
+ * @cost As timer_mod() from elsewhere than the timer's home.
  */
 int timer_mod_on(unsigned lcore, timer &t, uint64_t delay_ns, uint64_t period_ns = 0) noexcept;
 
 /**
- * Deactivates @p t without waiting (the kernel's timer_delete). Any
- * context. If its callback is due but has not started, it will not run; if
- * it is running, it finishes, and the timer is not re-armed afterwards
- * (periodic, or re-armed meanwhile), unless the callback re-arms it itself.
+ * Deactivates @p t without waiting (the kernel's timer_delete). If its
+ * callback is due but has not started, it will not run; if it is running,
+ * it finishes, and the timer is not re-armed afterwards (periodic, or
+ * re-armed meanwhile), unless the callback re-arms it itself. After
+ * bh::eal_cleanup() it only unparks.
  * @return 1 if it was pending (or due and now will not run), 0 if not or if
  *   its callback is running.
+ * @context Any thread, any context, the timer's own callback included.
+ * @cost A load when stopped; else the timer's spinlock and an
+ *   rte_timer_stop (its list's spinlock); the homes lock if parked.
  */
 int timer_del(timer &t) noexcept;
 
 /**
  * timer_del(), then waits until a callback running on another lcore has
- * finished (the kernel's timer_delete_sync). May block: not from a top
- * half, a softirq or with bottom halves disabled (might_sleep).
+ * finished (the kernel's timer_delete_sync). After bh::eal_cleanup() it
+ * waits for nothing.
  * @return as timer_del(); -EDEADLK from the timer's own callback (it would
  *   wait for itself; checked first, reported naming timer_del_sync) or from
  *   atomic context.
+ * @context Process context: not a top half, a softirq or with bottom
+ *   halves disabled (might_sleep).
+ * @cost timer_del(), then at most the rest of a running callback.
  */
 int timer_del_sync(timer &t) noexcept;
 
@@ -153,7 +173,11 @@ struct timer_stats {
 	uint64_t adopted = 0;   /**< parked timers this lcore took when its loop started */
 };
 
-/** Timer counters of @p lcore; callable from any thread. */
+/**
+ * Timer counters of @p lcore (zeros for an id out of range).
+ * @context Any thread.
+ * @cost Four relaxed loads.
+ */
 timer_stats timer_get_stats(unsigned lcore) noexcept;
 
 } // namespace bh

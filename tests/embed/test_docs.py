@@ -1,11 +1,13 @@
 #!/usr/bin/env python3
-"""The API reference builds from the public headers without a warning.
+"""The API reference builds from the public headers without a warning, and
+every public function states where it may be called from and what it costs.
 
 Usage: test_docs.py DOXYGEN DOXYFILE SOURCE_DIR [unittest options]
 
 Runs doxygen with the build's Doxyfile (docs/Doxyfile.in), writing into a
-temporary directory rather than build/docs. Results also go to the gtest XML
-file named by GTEST_OUTPUT ("xml:PATH").
+temporary directory rather than build/docs, with its XML output too, which
+the @context and @cost check reads. Results also go to the gtest XML file
+named by GTEST_OUTPUT ("xml:PATH").
 """
 
 import os
@@ -14,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import unittest
+import xml.etree.ElementTree as ET
 
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.append(os.path.join(os.path.dirname(os.path.abspath(__file__)), os.pardir, 'common'))
@@ -37,7 +40,7 @@ class ApiDocs(unittest.TestCase):
         cls.out = tempfile.mkdtemp(prefix=f'bh-docs-{os.getpid()}-')
         cls.addClassCleanup(shutil.rmtree, cls.out, ignore_errors=True)
         with open(DOXYFILE) as f:
-            config = f.read() + f'\nOUTPUT_DIRECTORY = {cls.out}\n'
+            config = f.read() + f'\nOUTPUT_DIRECTORY = {cls.out}\nGENERATE_XML = YES\n'
         cls.doxygen = subprocess.run([DOXYGEN, '-'], input=config, capture_output=True, text=True,
                                      timeout=DOXYGEN_TIMEOUT)
 
@@ -50,6 +53,30 @@ class ApiDocs(unittest.TestCase):
         self.assertTrue(headers, 'no public headers found')
         missing = [h for h in headers if not os.path.isfile(os.path.join(self.out, 'html', html_page(h)))]
         self.assertEqual(missing, [], 'public headers missing from the API reference')
+
+    def test_every_public_function_states_context_and_cost(self):
+        """@context and @cost (the Doxyfile's aliases) on every public
+        function and method but constructors, destructors and operators."""
+        checked, missing = 0, []
+        xml_dir = os.path.join(self.out, 'xml')
+        for name in sorted(os.listdir(xml_dir)):
+            if not name.endswith('.xml') or name == 'index.xml':
+                continue
+            for m in ET.parse(os.path.join(xml_dir, name)).iter('memberdef'):
+                if m.get('kind') != 'function' or m.get('prot') != 'public':
+                    continue
+                fn, args = m.findtext('name'), m.findtext('argsstring') or ''
+                qualified = m.findtext('qualifiedname') or fn
+                scope = qualified.split('::')
+                if fn.startswith(('operator', '~')) or '=delete' in args.replace(' ', '') or \
+                        (len(scope) > 1 and scope[-1] == scope[-2]):
+                    continue
+                checked += 1
+                titles = {t.text for t in m.iter('title')}
+                if not {'Context:', 'Cost:'} <= titles:
+                    missing.append(qualified + args)
+        self.assertGreater(checked, 100, 'the XML output lists too few functions: is the check reading it?')
+        self.assertEqual(sorted(set(missing)), [], 'public functions without @context or @cost')
 
 
 def main():

@@ -34,16 +34,8 @@
 namespace bh::net {
 
 /**
- * Lets dpdk-dumpcap capture this process's ports (rte_pdump_init()).
- * Without a capture attached it costs nothing per packet; while one is,
- * each captured packet is copied (rte_pcapng_copy) into the capture's
- * mempool on the lcore that receives or transmits it, inside
- * rte_eth_rx_burst()/rte_eth_tx_burst(): in NET_RX and NET_TX.
- *
- * Call from the main thread (process context) after bh::start(), so that
- * the threads it registers are seen; the ports may start before or after.
- * A second call does nothing. Reserves a memzone of about 2 MB for the
- * capture statistics.
+ * Lets dpdk-dumpcap capture this process's ports (rte_pdump_init()). The
+ * ports may start before or after. A second call does nothing.
  *
  * @return 0: dumpcap can attach.
  *   -ENOTSUP, with one log line naming the cause, and nothing set up:
@@ -54,14 +46,22 @@ namespace bh::net {
  *   for.
  *   -ENODEV if the EAL is not initialised; -errno from rte_pdump_init()
  *   otherwise (logged).
+ * @context Main thread, process context.
+ * @cost A memzone of about 2 MB for the capture statistics. Without a
+ *   capture attached nothing per packet; while one is, each captured packet
+ *   is copied (rte_pcapng_copy) into the capture's mempool on the lcore
+ *   that receives or transmits it, inside rte_eth_rx_burst() and
+ *   rte_eth_tx_burst(): in NET_RX and NET_TX.
  */
 int capture_init() noexcept;
 
 /**
  * Stops answering dumpcap and frees what capture_init() reserved
- * (rte_pdump_uninit()). Main thread, after the lcores stopped; a capture
- * still attached then stops receiving packets. 0, also when capture_init()
- * had not succeeded.
+ * (rte_pdump_uninit()); a capture still attached then stops receiving
+ * packets.
+ * @return 0, also when capture_init() had not succeeded.
+ * @context Main thread, after the lcores stopped.
+ * @cost Frees the memzone.
  */
 int capture_uninit() noexcept;
 

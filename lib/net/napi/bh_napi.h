@@ -38,9 +38,17 @@ public:
 	napi(const napi &) = delete;
 	napi &operator=(const napi &) = delete;
 
-	/** The data given at construction. */
+	/**
+	 * The data given at construction.
+	 * @context Any thread.
+	 * @cost None.
+	 */
 	void *data() const noexcept { return data_; }
-	/** Packets per poll call. */
+	/**
+	 * Packets per poll call.
+	 * @context Any thread.
+	 * @cost None.
+	 */
 	int weight() const noexcept { return weight_; }
 
 	/**
@@ -48,12 +56,22 @@ public:
 	 * pass of its lcore's loop (poll mode). NET_RX does not re-raise itself
 	 * for it when it used its weight: at full load that would turn the
 	 * lcore's own polling into a softirq flood and hand it to ksoftirqd,
-	 * where it costs a second thread on the same CPU. Any thread.
+	 * where it costs a second thread on the same CPU.
+	 * @context Any thread.
+	 * @cost A relaxed store.
 	 */
 	void set_driven(bool driven) noexcept { driven_.store(driven, std::memory_order_relaxed); }
-	/** Set by set_driven(). */
+	/**
+	 * Set by set_driven().
+	 * @context Any thread.
+	 * @cost A relaxed load.
+	 */
 	bool driven() const noexcept { return driven_.load(std::memory_order_relaxed); }
-	/** On a poll list (or about to be). */
+	/**
+	 * On a poll list (or about to be).
+	 * @context Any thread.
+	 * @cost An atomic load.
+	 */
 	bool scheduled() const noexcept;
 
 private:
@@ -68,18 +86,23 @@ private:
 
 /**
  * Puts @p n on the calling lcore's poll list and raises NET_RX, unless it
- * is scheduled already (then it notes a MISSED schedule). From a top half
- * or softirq on an lcore. Cost: one atomic OR, a list append, a raise.
+ * is scheduled already (then it notes a MISSED schedule) (napi_schedule).
  * @return true if this call scheduled it; false if it was scheduled, or if
  *   the caller is not an lcore (logged).
+ * @context An lcore: a top half or a softirq.
+ * @cost A CAS, a list append (an inbox push while ksoftirqd owns the
+ *   lcore's softirqs), a raise.
  */
 bool napi_schedule(napi &n) noexcept;
 
 /**
- * Called by a poll function that handled fewer packets than its budget.
+ * Called by a poll function that handled fewer packets than its budget
+ * (napi_complete_done).
  * @return true if @p n is now off the poll list (re-arm interrupts);
  *   false if a schedule raced with it (MISSED): it stays scheduled and is
  *   polled again.
+ * @context Its poll function, in NET_RX.
+ * @cost A CAS.
  */
 bool napi_complete_done(napi &n, int work_done) noexcept;
 
@@ -89,9 +112,18 @@ struct napi_config {
 	uint64_t time_limit_ns = 2000000; /**< time per NET_RX pass */
 };
 
-/** @return 0; -EINVAL for a non-positive limit. */
+/**
+ * Sets the NET_RX limits.
+ * @return 0; -EINVAL for a non-positive limit (logged).
+ * @context Main thread, before bh::start() (net_init() calls it).
+ * @cost A copy.
+ */
 int napi_set_config(const napi_config &cfg) noexcept;
-/** The NET_RX limits in force. */
+/**
+ * The NET_RX limits in force.
+ * @context Any thread.
+ * @cost A copy.
+ */
 napi_config napi_get_config() noexcept;
 
 /** Per-lcore NET_RX counters, like /proc/net/softnet_stat. */
@@ -102,7 +134,11 @@ struct softnet_stat {
 	uint64_t passes = 0;       /**< NET_RX runs */
 };
 
-/** NET_RX counters of @p lcore; callable from any thread. */
+/**
+ * NET_RX counters of @p lcore (zeros for an id out of range).
+ * @context Any thread.
+ * @cost Four relaxed loads.
+ */
 softnet_stat softnet_get(unsigned lcore) noexcept;
 
 } // namespace bh::net

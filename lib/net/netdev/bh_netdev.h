@@ -45,35 +45,68 @@ enum class drop_reason : unsigned {
 	count
 };
 
-/** The name of @p r as the counters and dumps print it. */
+/**
+ * The name of @p r as the counters and dumps print it ("?" out of range).
+ * @context Any thread.
+ * @cost An array read.
+ */
 const char *drop_reason_name(drop_reason r) noexcept;
 
 /** What a handler may do with the packets of a burst. */
 class rx_context {
 public:
-	/** The lcore running the handler. */
+	/**
+	 * The lcore running the handler.
+	 * @context The handler's on_burst().
+	 * @cost None.
+	 */
 	unsigned lcore() const noexcept { return lcore_; }
-	/** The port the burst came from. */
+	/**
+	 * The port the burst came from.
+	 * @context The handler's on_burst().
+	 * @cost None.
+	 */
 	uint16_t port() const noexcept { return port_; }
-	/** The Rx queue the burst came from. */
+	/**
+	 * The Rx queue the burst came from.
+	 * @context The handler's on_burst().
+	 * @cost None.
+	 */
 	uint16_t queue() const noexcept { return queue_; }
 
-	/** Transmits @p m on @p port through this lcore's Tx buffer. */
+	/**
+	 * Transmits @p m on @p port through this lcore's Tx buffer: when the
+	 * buffer holds a burst it goes to the Tx ring, whose refusals wait in a
+	 * bounded backlog that NET_TX retries; what does not fit is freed and
+	 * counted as tx_full, and a port this lcore has no Tx queue on drops it
+	 * as no_txq. Never blocks.
+	 * @context The handler's on_burst(), in NET_RX (softirq context) on the
+	 *   queue's lcore or its ksoftirqd.
+	 * @cost A store into the buffer; every 32nd packet an rte_eth_tx_burst().
+	 */
 	void tx(uint16_t port, rte_mbuf *m) noexcept;
 	/**
 	 * Transmits @p n packets on @p port: tx() for a whole burst, one call.
 	 * A whole burst may go to the PMD as it is, so @p pkts may be changed
 	 * (as rte_eth_tx_burst() may change its array).
+	 * @context As tx().
+	 * @cost One rte_eth_tx_burst() per 32 packets when nothing is buffered;
+	 *   else copies into the buffer first.
 	 */
 	void tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept;
-	/** Frees @p m, counting it under @p why. */
+	/**
+	 * Frees @p m, counting it under @p why.
+	 * @context As tx().
+	 * @cost rte_pktmbuf_free() and two counters.
+	 */
 	void drop(rte_mbuf *m, drop_reason why = drop_reason::handler) noexcept;
 
 	/**
 	 * The check NET_RX makes before on_burst() (see
 	 * packet_handler::checks_frames()): drop_reason::count for a frame a
-	 * handler may read, else why it must be dropped. Inline, a few
-	 * instructions; reads the mbuf's first cache line.
+	 * handler may read, else why it must be dropped.
+	 * @context Any thread.
+	 * @cost Inline, a few instructions; reads the mbuf's first cache line.
 	 */
 	drop_reason check(const rte_mbuf *m) const noexcept
 	{
@@ -102,8 +135,10 @@ public:
 	virtual ~packet_handler() = default;
 	/**
 	 * Up to 32 valid frames received on ctx.port()/ctx.queue(). Each must
-	 * be given to ctx.tx() or ctx.drop(). Runs in NET_RX, softirq context,
-	 * on the queue's lcore (or its ksoftirqd): it must not sleep.
+	 * be given to ctx.tx() or ctx.drop().
+	 * @context NET_RX, softirq context, on the queue's lcore (or its
+	 *   ksoftirqd): it must not sleep.
+	 * @cost Its own: it is the per-packet path.
 	 */
 	virtual void on_burst(rx_context &ctx, rte_mbuf **pkts, uint16_t n) = 0;
 	/**
@@ -114,6 +149,8 @@ public:
 	 * with the reason returned. A handler that reads every frame anyway does
 	 * the check in the same loop, which costs bh-l2fwd ~8 cycles per packet
 	 * less than the separate pass (docs/throughput).
+	 * @context Asked once, by net_add_rxq().
+	 * @cost None.
 	 */
 	virtual bool checks_frames() const noexcept { return false; }
 };
@@ -162,11 +199,12 @@ struct rxq_conf {
 };
 
 /**
- * Binds an Rx queue of a started port to an lcore. Call before that lcore's
- * loop runs.
+ * Binds an Rx queue of a started port to an lcore.
  * @return 0; -EINVAL for a bad argument; -ENODEV for a port that does not
  *   exist; -ENOTSUP for interrupt mode on a queue without Rx interrupts
  *   (logged with the port and its driver); -EBUSY if the lcore's loop runs.
+ * @context Main thread, after net_init(), before that lcore's loop runs.
+ * @cost An allocation and the port's Rx interrupt probe.
  */
 int net_add_rxq(const rxq_conf &c) noexcept;
 
@@ -174,6 +212,8 @@ int net_add_rxq(const rxq_conf &c) noexcept;
  * Lets @p lcore transmit on @p port through Tx queue @p queue (one lcore
  * per Tx queue).
  * @return 0; -EINVAL, -ENODEV, -EBUSY as net_add_rxq.
+ * @context As net_add_rxq().
+ * @cost The backlog's allocation.
  */
 int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept;
 
@@ -190,7 +230,11 @@ struct lcore_net_stats {
 	uint64_t backoffs = 0;    /**< adaptive without interrupts: back-off sleeps started */
 };
 
-/** Net counters of @p lcore; callable from any thread. */
+/**
+ * Net counters of @p lcore (zeros for an lcore without net state).
+ * @context Any thread.
+ * @cost A mutex and relaxed loads over every port slot.
+ */
 lcore_net_stats net_lcore_stats(unsigned lcore) noexcept;
 
 /** Per-port counters, summed over the lcores. */
@@ -200,13 +244,19 @@ struct port_stats {
 	uint64_t dropped = 0; /**< received on this port and dropped, any reason */
 };
 
-/** Counters of @p port; callable from any thread. */
+/**
+ * Counters of @p port (zeros out of range).
+ * @context Any thread.
+ * @cost A mutex and relaxed loads over every lcore slot.
+ */
 port_stats net_port_stats(uint16_t port) noexcept;
 
 /**
  * Writes a /proc/net/softnet_stat-like table, one row per lcore with Rx
  * queues: processed, dropped (all reasons), time_squeeze, ksoftirqd
  * wake-ups, Rx interrupts, NET_RX polls, sleeps, and busy share of the loop.
+ * @context Any thread.
+ * @cost The counters of every lcore, formatted.
  */
 void net_dump(FILE *out) noexcept;
 

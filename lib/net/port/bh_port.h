@@ -37,31 +37,60 @@ struct port_conf {
  * Mbufs a pool needs so that no queue starves: every Rx descriptor filled,
  * every Tx descriptor in flight, and per lcore one Rx burst, its Tx buffers
  * and Tx backlogs, plus the mempool caches.
+ * @context Any thread.
+ * @cost Arithmetic.
  */
 unsigned mempool_size(unsigned ports, const port_conf &c, unsigned lcores) noexcept;
 
-/** Creates an mbuf pool of @p n mbufs of the default data room. nullptr, logged, on failure. */
+/**
+ * Creates an mbuf pool of @p n mbufs of the default data room
+ * (rte_pktmbuf_pool_create, with per-lcore caches).
+ * @return the pool; nullptr, logged, on failure.
+ * @context Main thread, process context.
+ * @cost The pool's memory.
+ */
 rte_mempool *mempool_create(const char *name, unsigned n, int socket = SOCKET_ID_ANY) noexcept;
 
-/** The driver name of @p port ("?" for a port that does not exist). */
+/**
+ * The driver name of @p port ("?" for a port that does not exist).
+ * @context Any thread.
+ * @cost rte_eth_dev_info_get().
+ */
 const char *port_driver(uint16_t port) noexcept;
 
 /**
- * Configures @p port with @p c and sets up its queues on @p pool.
+ * Configures @p port with @p c and sets up its queues on @p pool
+ * (rte_eth_dev_configure, rx/tx_queue_setup).
  * @return 0; -ENODEV for a port that does not exist; -EINVAL for queue or
- *   descriptor counts the device cannot take; the PMD's error otherwise.
+ *   descriptor counts the device cannot take; the PMD's error otherwise
+ *   (each logged, naming the port and its driver).
+ * @context Main thread, before the port's lcores run.
+ * @cost The PMD's set-up.
  */
 int port_configure(uint16_t port, const port_conf &c, rte_mempool *pool) noexcept;
 
-/** Starts @p port (and promiscuous mode if configured). -errno, logged. */
+/**
+ * Starts @p port (and promiscuous mode if configured).
+ * @return 0; -errno, logged.
+ * @context Main thread, before the port's lcores run.
+ * @cost rte_eth_dev_start().
+ */
 int port_start(uint16_t port) noexcept;
 
-/** Stops @p port. -errno, logged. */
+/**
+ * Stops @p port.
+ * @return 0; -errno, logged.
+ * @context Main thread, after the port's lcores stopped.
+ * @cost rte_eth_dev_stop().
+ */
 int port_stop(uint16_t port) noexcept;
 
 /**
  * The Rx interrupt fd of a started port's queue, probed at run time (never
- * assumed from the driver), or -ENOTSUP if it has none.
+ * assumed from the driver).
+ * @return the fd, or -ENOTSUP if the queue has none.
+ * @context Main thread, after port_start().
+ * @cost rte_eth_dev_rx_intr_ctl_q_get_fd().
  */
 int port_rx_intr_fd(uint16_t port, uint16_t queue) noexcept;
 
@@ -73,13 +102,24 @@ using link_handler = void (*)(uint16_t port, const rte_eth_link &link, void *dat
  * thread (an asynchronous top half); they queue a work item on @p wq whose
  * function reads the link and calls @p h. Needs a PMD that signals LSC.
  * @return 0; -ENOTSUP if the port has no LSC interrupt (logged); -ENODEV.
+ * @context Main thread, process context.
+ * @cost Per event: a queue_work() on the interrupt thread.
  */
 int port_watch_link(uint16_t port, workqueue *wq, link_handler h, void *data) noexcept;
 
-/** Undoes port_watch_link and waits for a queued handler. */
+/**
+ * Undoes port_watch_link and waits for a queued handler.
+ * @return 0; -ENODEV.
+ * @context Process context, not a worker of the watched queue.
+ * @cost A callback unregistration and a cancel_work_sync().
+ */
 int port_unwatch_link(uint16_t port) noexcept;
 
-/** Link changes handled so far for @p port. */
+/**
+ * Link changes handled so far for @p port.
+ * @context Any thread.
+ * @cost A relaxed load.
+ */
 uint64_t port_link_events(uint16_t port) noexcept;
 
 } // namespace bh::net
