@@ -802,6 +802,9 @@ TEST_F(workqueue_test, test_workqueue_delayed_work_from_non_looping_threads_fire
 		EXPECT_TRUE(wait_until([&] { return c->runs.load() == 1; }, 500ms)) << "lost";
 		EXPECT_TRUE(c->in_task.load());
 	}
+	/* The workers may still be finishing their runs: the items must outlive them. */
+	for (work *item : std::initializer_list<work *>{&w, &parked, &from_main, &from_worker, &from_thread})
+		EXPECT_GE(flush_work(*item), 0);
 }
 
 /* A wait for an item from inside that item would never end: refused, reported, every kind. */
