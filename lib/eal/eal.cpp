@@ -16,6 +16,7 @@
 #include "bh_eal.h"
 #include "bh_lcore.h"
 #include "log_private.h"
+#include "percpu_private.h"
 #include "timer_private.h"
 
 namespace bh {
@@ -95,6 +96,8 @@ int eal_init(const eal_options &opts, int argc, char **argv)
 	for (std::string &a : args)
 		cargv.push_back(a.data());
 	cargv.push_back(nullptr);
+	/* The EAL's threads (its lcores too) inherit the mask: none takes a PMD's Rx signal unless it asks. */
+	detail::block_io_signals();
 	const int rc = rte_eal_init(int(args.size()), cargv.data());
 	if (!chosen_prefix.empty()) {
 		runtime_dir = rte_eal_get_runtime_dir();

@@ -214,9 +214,24 @@ int lcore_clear(unsigned lcore) noexcept;
 int lcore_set_idle(unsigned lcore, idle_mode mode, unsigned max_sleep_ms = 100) noexcept;
 
 /**
+ * Sets the most of @p lcore's time that its top halves and softirqs may
+ * take while it has app tasks (default 50%). Past it, an iteration runs the
+ * app tasks alone and the packets wait in their rings: under any overload
+ * the application keeps at least the rest (receive livelock avoided, as
+ * Mogul and Ramakrishnan cap packet work), and the bottom halves' rate
+ * stays flat. The share is measured over the last millisecond or so; 100
+ * turns the cap off. Without app tasks the bottom halves get all the time.
+ * @return 0; -EINVAL for a bad lcore or a share outside 1..100 (logged).
+ * @context Any thread, any time.
+ * @cost A relaxed store; in the loop, two TSC reads per iteration with app tasks.
+ */
+int lcore_set_bh_share(unsigned lcore, unsigned percent) noexcept;
+
+/**
  * Runs the loop on the calling lcore until lcore_request_stop() or stop().
- * Attaches the thread first. Before returning it runs what is still
- * pending.
+ * Attaches the thread first, and sets its timer slack to the minimum, so
+ * that short sleeps (back-offs, timers) last as asked. Before returning it
+ * runs what is still pending.
  * @return 0; -ENODEV if the thread is not a DPDK lcore; -EALREADY if the
  *   loop already runs on this lcore; -EPERM if the framework is not started.
  * @context The lcore's own thread.
@@ -269,6 +284,7 @@ struct lcore_stats {
 	uint64_t busy_cycles = 0; /**< TSC cycles of iterations that did work */
 	uint64_t idle_cycles = 0; /**< TSC cycles of the others, sleep included */
 	uint64_t irqs = 0;       /**< irq fd wake-ups handled */
+	uint64_t bh_held = 0;    /**< iterations that ran the app tasks alone, the bottom halves having had their share */
 };
 
 /**

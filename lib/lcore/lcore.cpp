@@ -7,6 +7,7 @@
 #include <sched.h>
 #include <mutex>
 #include <sys/epoll.h>
+#include <sys/prctl.h>
 #include <thread>
 #include <unistd.h>
 
@@ -64,15 +65,18 @@ struct lcore_loop {
 	std::atomic<bool> stop_req{false}; /* [A] */
 	std::atomic<idle_mode> idle{idle_mode::poll};   /* [A] */
 	std::atomic<unsigned> max_sleep_ms{100};        /* [A] */
+	std::atomic<unsigned> bh_share{50};             /* [A] percent */
+	uint64_t bh_cycles = 0, app_cycles = 0;         /* [L] decayed: the time each side took lately */
 	int epfd = -1;             /* [L] made at its first attach, never closed */
 	irq_reg irqs_reg[max_irqs]; /* [L], or [C] to free them */
 
 	alignas(RTE_CACHE_LINE_SIZE) lcore_counter iterations, busy, sleeps, yields, busy_cycles,
-		idle_cycles, irqs; /* [L] */
+		idle_cycles, irqs, bh_held; /* [L] */
 };
 
 per_lcore<lcore_loop> loops;
 std::atomic<bool> framework_started{false};
+uint64_t share_window = UINT64_MAX; /* [I] 1 ms of TSC cycles, from the first start() */
 
 /* The epoll set a sleeping lcore waits in: its wake-up eventfd, and the irq fds it requests later. */
 int make_wakeup_set(lcore_loop &l, unsigned id)
@@ -106,8 +110,8 @@ void for_each_fn(lcore_loop &l, F &&f)
 		f(*l.tasks[i]);
 }
 
-/* One iteration: top halves (and the timer tick), softirqs on irq_exit, app tasks. */
-bool iterate(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
+/* Top halves (and the timer tick), then the softirqs on irq_exit. */
+bool bottom_halves(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
 {
 	bool work = false;
 	irq_enter();
@@ -118,8 +122,38 @@ bool iterate(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
 	const uint32_t mine = s.ksoftirqd_active.load(std::memory_order_relaxed) ? detail::lcore_only_mask : ~0u;
 	work |= (s.pending.load(std::memory_order_relaxed) & mine) != 0;
 	irq_exit();
-	for (unsigned i = 0; i < l.ntasks; i++)
-		work |= l.tasks[i]->poll();
+	return work;
+}
+
+/*
+ * One iteration: bottom halves, then app tasks. With app tasks, the bottom
+ * halves take at most their share of the lcore's recent time: past it, an
+ * iteration runs the tasks alone and the packets wait in their rings (Mogul
+ * and Ramakrishnan's cap on packet work: no receive livelock, and the
+ * application keeps its share under any overload). The time each side took
+ * decays by half every millisecond.
+ */
+bool iterate(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
+{
+	bool work = false;
+	if (l.ntasks == 0) {
+		work = bottom_halves(id, l, s, now);
+	} else {
+		if (l.bh_cycles * 100 <= uint64_t(l.bh_share.load(std::memory_order_relaxed)) * (l.bh_cycles + l.app_cycles)) {
+			work = bottom_halves(id, l, s, now);
+			l.bh_cycles += rte_rdtsc() - now;
+		} else {
+			l.bh_held.add();
+		}
+		const uint64_t t0 = rte_rdtsc();
+		for (unsigned i = 0; i < l.ntasks; i++)
+			work |= l.tasks[i]->poll();
+		l.app_cycles += rte_rdtsc() - t0;
+		if (l.bh_cycles + l.app_cycles > share_window) {
+			l.bh_cycles /= 2;
+			l.app_cycles /= 2;
+		}
+	}
 	l.iterations.add();
 	if (work)
 		l.busy.add();
@@ -226,6 +260,7 @@ int start() noexcept
 		BH_LOG(ERR, log::lcore, "bh::start: already started");
 		return -EALREADY;
 	}
+	share_window = detail::ns_to_cycles(1000000);
 	if (const int rc = detail::subsys_open_all()) {
 		framework_started.store(false);
 		return rc;
@@ -380,6 +415,8 @@ int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept
 		return -err;
 	}
 	*r = irq_reg{fd, handler, data};
+	/* A PMD that signals its queue's data (net_tap) signals this thread, not the others. */
+	detail::unblock_io_signals();
 	return 0;
 }
 
@@ -442,6 +479,16 @@ int lcore_set_idle(unsigned lcore, idle_mode mode, unsigned max_sleep_ms) noexce
 	return 0;
 }
 
+int lcore_set_bh_share(unsigned lcore, unsigned percent) noexcept
+{
+	if (lcore >= max_lcores || percent == 0 || percent > 100) {
+		BH_LOG(ERR, log::lcore, "lcore_set_bh_share: bad lcore %u or share %u%% (1..100)", lcore, percent);
+		return -EINVAL;
+	}
+	loops[lcore].bh_share.store(percent, std::memory_order_relaxed);
+	return 0;
+}
+
 int lcore_run() noexcept
 {
 	if (!started()) {
@@ -458,6 +505,8 @@ int lcore_run() noexcept
 		return -EALREADY;
 	}
 	detail::subsys_loop_start(id);
+	/* A sleep of 10 us must not last the default 50 us of slack more. */
+	prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
 	uint64_t t0 = rte_rdtsc();
 	while (!l.stop_req.load(std::memory_order_relaxed)) {
 		const bool work = iterate(id, l, s, t0);
@@ -529,6 +578,7 @@ lcore_stats lcore_get_stats(unsigned lcore) noexcept
 	st.busy_cycles = l.busy_cycles.read();
 	st.idle_cycles = l.idle_cycles.read();
 	st.irqs = l.irqs.read();
+	st.bh_held = l.bh_held.read();
 	return st;
 }
 
@@ -557,7 +607,8 @@ int lcore_reply(unsigned lcore, rte_tel_data *d)
 					   {"yields", s.yields},
 					   {"busy_cycles", s.busy_cycles},
 					   {"idle_cycles", s.idle_cycles},
-					   {"irqs", s.irqs}});
+					   {"irqs", s.irqs},
+					   {"bh_held", s.bh_held}});
 }
 
 constexpr detail::telemetry_command commands[] = {

@@ -2,6 +2,7 @@
 #include <atomic>
 #include <cstdlib>
 #include <pthread.h>
+#include <csignal>
 #include <sys/resource.h>
 #include <unistd.h>
 
@@ -70,8 +71,35 @@ void owner_violation(const char *what, const char *fn) noexcept
 
 } // namespace bh::detail
 
+namespace {
+
+sigset_t io_signals()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGIO);
+	for (int sig = SIGRTMIN; sig <= SIGRTMAX; sig++)
+		sigaddset(&set, sig);
+	return set;
+}
+
+} // namespace
+
+void bh::detail::block_io_signals() noexcept
+{
+	const sigset_t set = io_signals();
+	pthread_sigmask(SIG_BLOCK, &set, nullptr);
+}
+
+void bh::detail::unblock_io_signals() noexcept
+{
+	const sigset_t set = io_signals();
+	pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
+}
+
 void bh::detail::kthread_setup(const kthread_attr &a) noexcept
 {
+	block_io_signals();
 	const std::string name = a.name.substr(0, 15);
 	pthread_setname_np(pthread_self(), name.c_str());
 	if (CPU_COUNT(&a.cpus) > 0 && pthread_setaffinity_np(pthread_self(), sizeof(a.cpus), &a.cpus) != 0)

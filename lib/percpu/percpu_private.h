@@ -65,3 +65,18 @@ inline bool own_lcore(unsigned lcore) noexcept
 }
 
 } // namespace bh::detail
+
+namespace bh::detail {
+
+/*
+ * The signals some PMDs raise when a queue has data (net_tap's Rx trigger:
+ * SIGIO or a real-time signal, sent to the process, taken by whichever
+ * thread does not block it). Only the lcore that owns such a queue should
+ * be woken by them: every thread the framework makes blocks them, so does
+ * bh::eal_init() before the EAL makes its threads, and an lcore unblocks
+ * them when it requests an irq. Process context; a system call.
+ */
+void block_io_signals() noexcept;
+void unblock_io_signals() noexcept;
+
+} // namespace bh::detail

@@ -68,6 +68,7 @@ private:
 	std::atomic<detail::pool *> pool_{nullptr}; /* the pool it is physically queued on */
 	std::atomic<uint32_t> state_{0};         /* PENDING, QUEUED, RUNNING bits and a queue generation */
 	std::atomic<uint32_t> done_{0};          /* generation of the last finished run */
+	std::atomic<uint32_t> started_{0};       /* generation of the run that holds, or last held, RUNNING */
 	uint64_t queued_tsc_ = 0;                /* for the queue-to-start latency */
 	work_func func_;
 	void *data_;

@@ -47,8 +47,10 @@ namespace detail {
  *   RUNNING  its function runs; set and cleared by the worker.
  *   CANCELING  cancel_work_sync is in progress: queueing fails, so that an
  *            item that re-queues itself cannot outrun the cancel.
- * The generation counts successful queueings; done_ holds the generation
- * of the last finished run, which is what flush_work waits for.
+ * The generation counts successful queueings; started_ holds the generation
+ * of the run that took RUNNING, done_ that of the last finished run: what
+ * flush_work waits for, with RUNNING cleared, which is the worker's last
+ * touch of the item (after it, the item may be freed).
  */
 constexpr uint32_t pending_bit = 1, queued_bit = 2, running_bit = 4, canceling_bit = 8;
 constexpr uint32_t gen_shift = 8, gen_inc = 1u << gen_shift, gen_mask = 0xffffffu;
@@ -59,6 +61,7 @@ struct work_access {
 	static std::atomic<pool *> &pool_of(work &w) { return w.pool_; }
 	static std::atomic<uint32_t> &state(work &w) { return w.state_; }
 	static std::atomic<uint32_t> &done(work &w) { return w.done_; }
+	static std::atomic<uint32_t> &started(work &w) { return w.started_; }
 	static uint64_t &queued_tsc(work &w) { return w.queued_tsc_; }
 	static void call(work &w) { w.func_(w.data_); }
 	static work_func func(work &w) { return w.func_; }
@@ -345,13 +348,18 @@ void process(pool &p, work &w)
 			return;
 		}
 		if (s & running_bit) {
-			/* Never concurrently with itself: wait for the other run. */
-			state.wait(s, std::memory_order_acquire);
+			/*
+			 * Never concurrently with itself: wait for the other run. By
+			 * polling, not on the state word: the worker that clears RUNNING
+			 * must not touch the item afterwards (a futex wake would).
+			 */
+			detail::wait_for([&] { return !(state.load(std::memory_order_acquire) & running_bit); });
 			s = state.load(std::memory_order_acquire);
 			continue;
 		}
 		/* Read while PENDING still keeps queuers (who write it) away. */
 		queued_at = access::queued_tsc(w);
+		access::started(w).store((s >> detail::gen_shift) & detail::gen_mask, std::memory_order_relaxed);
 		if (state.compare_exchange_weak(s, (s & ~pending_bit) | running_bit, std::memory_order_acq_rel,
 						std::memory_order_acquire))
 			break;
@@ -369,8 +377,8 @@ void process(pool &p, work &w)
 	if (counted)
 		p.wq->run.fetch_add(1, std::memory_order_relaxed);
 	access::done(w).store((s >> detail::gen_shift) & detail::gen_mask, std::memory_order_release);
+	/* The last touch of the item. */
 	state.fetch_and(~running_bit, std::memory_order_release);
-	state.notify_all();
 }
 
 void worker_main(worker *self)
@@ -848,11 +856,13 @@ int flush_item(work &w)
 		return 0;
 	const uint32_t target = (s >> detail::gen_shift) & detail::gen_mask;
 	detail::wait_for([&] {
+		const uint32_t st = state.load(std::memory_order_acquire);
 		const uint32_t done = access::done(w).load(std::memory_order_acquire);
+		/* That run finished and let go of the item (a later run may hold it). */
 		if (((done - target) & detail::gen_mask) < (detail::gen_mask >> 1))
-			return true;
+			return !(st & running_bit) || access::started(w).load(std::memory_order_acquire) != target;
 		/* Canceled since: nothing left to wait for once it stops running. */
-		return !(state.load(std::memory_order_acquire) & (pending_bit | running_bit));
+		return !(st & (pending_bit | running_bit));
 	});
 	return 1;
 }
