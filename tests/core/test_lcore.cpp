@@ -1,11 +1,17 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* The lcore loop, the framework's lifecycle and EAL bring-up/attach. */
+#include <algorithm>
+#include <array>
 #include <atomic>
 #include <cinttypes>
+#include <csignal>
 #include <cstdio>
+#include <fstream>
 #include <string>
 #include <sys/eventfd.h>
 #include <unistd.h>
+
+#include <rte_cycles.h>
 
 #include "bh_context.h"
 #include "bh_eal.h"
@@ -244,6 +250,132 @@ TEST_F(lcore, test_lcore_sleep_is_bounded_by_a_pollfn_limit)
 	/* About 50; a wake-up may wait for the CPU under load, an ignored limit gives 0 or 1. */
 	EXPECT_GE(sleeps, 5u) << "2 ms sleeps over 100 ms";
 	EXPECT_LE(sleeps, 100u) << "the lcore did not sleep the 2 ms";
+}
+
+/* A short sleep lasts about as asked: the loop takes the minimum timer slack, not the 50 us default. */
+TEST_F(lcore, test_lcore_sleep_is_as_short_as_asked)
+{
+	class short_sleeps : public pollfn {
+	public:
+		bool poll() override { return false; }
+		uint64_t sleep_limit_ns() override { return 20000; }
+		bool try_enter_interrupt_mode() override
+		{
+			entered = rte_rdtsc();
+			return true;
+		}
+		void exit_interrupt_mode() override
+		{
+			if (n < durations.size())
+				durations[n++] = rte_rdtsc() - entered;
+		}
+		uint64_t entered = 0;
+		size_t n = 0;
+		std::array<uint64_t, 2000> durations{};
+	} fn;
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	ASSERT_EQ(lcore_add_task(lc.id(), fn), 0);
+	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 10000), 0);
+	lc.start_loop();
+	ASSERT_TRUE(wait_until([&] { return fn.n >= 500; }));
+	lc.stop_loop();
+	std::vector<uint64_t> d(fn.durations.begin(), fn.durations.begin() + fn.n);
+	std::sort(d.begin(), d.end());
+	const double median_us = test::cycles_to_ns(d[d.size() / 2]) / 1000;
+	printf("20 us sleeps of an idle lcore: median %.1f us over %zu\n", median_us, d.size());
+	EXPECT_LT(median_us, 45.0) << "the default timer slack stretches a 20 us sleep to 70 us";
+}
+
+/*
+ * With app tasks, top halves and softirqs take at most their share of the
+ * lcore's time (receive livelock avoided): an always-busy top half and a
+ * 1 us app task split the time as set.
+ */
+TEST_F(lcore, test_lcore_bh_share_keeps_the_app_tasks_share)
+{
+	class busy_top : public pollfn {
+	public:
+		bool poll() override
+		{
+			test::spin_ns(10000);
+			return true;
+		}
+	} top;
+	class app : public pollfn {
+	public:
+		bool poll() override
+		{
+			test::spin_ns(1000);
+			runs.fetch_add(1, std::memory_order_relaxed);
+			return true;
+		}
+		std::atomic<uint64_t> runs{0};
+	} task;
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	ASSERT_EQ(lcore_add_top_half(lc.id(), top), 0);
+	ASSERT_EQ(lcore_add_task(lc.id(), task), 0);
+	EXPECT_EQ(lcore_set_bh_share(lc.id(), 0), -EINVAL);
+	EXPECT_EQ(lcore_set_bh_share(lc.id(), 101), -EINVAL);
+	/*
+	 * The app's share of the time the two sides took: 1 us a run, 10 us an
+	 * iteration that ran the top half. Counted, not clocked, so that time
+	 * the lcore's thread spent preempted does not count.
+	 */
+	auto app_share = [&](unsigned percent) {
+		EXPECT_EQ(lcore_set_bh_share(lc.id(), percent), 0);
+		lc.start_loop();
+		const lcore_stats a = lcore_get_stats(lc.id());
+		const uint64_t r0 = task.runs.load();
+		std::this_thread::sleep_for(std::chrono::milliseconds(200));
+		const lcore_stats b = lcore_get_stats(lc.id());
+		const uint64_t runs = task.runs.load() - r0;
+		lc.stop_loop();
+		const uint64_t held = b.bh_held - a.bh_held;
+		const double bh_us = double(b.iterations - a.iterations - held) * 10, app_us = double(runs);
+		return std::pair{app_us / (app_us + bh_us), held};
+	};
+	const auto [capped, held] = app_share(50);
+	const auto [uncapped, held_none] = app_share(100);
+	printf("app task's share of the lcore: %.0f%% with the bottom halves capped at 50%%, %.0f%% uncapped\n",
+	       100 * capped, 100 * uncapped);
+	EXPECT_GT(capped, 0.35) << "the bottom halves took more than their share";
+	EXPECT_GT(held, 0u);
+	EXPECT_LT(uncapped, 0.2) << "a 10 us top half per 1 us task, uncapped";
+	EXPECT_EQ(held_none, 0u);
+}
+
+/*
+ * A PMD's Rx signal (net_tap's SIGIO or real-time trigger) is taken only by
+ * an lcore that requested an irq: the framework's own threads, and the
+ * EAL's, block them.
+ */
+TEST_F(lcore, test_lcore_only_an_irq_owner_takes_io_signals)
+{
+	ASSERT_EQ(start(), 0);
+	test_lcore lc(1);
+	auto blocked = [](pid_t tid) {
+		std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/status");
+		for (std::string line; std::getline(f, line);)
+			if (line.rfind("SigBlk:", 0) == 0) {
+				const uint64_t mask = std::stoull(line.substr(7), nullptr, 16);
+				const bool io = mask >> (SIGIO - 1) & 1, rt = mask >> (SIGRTMIN - 1) & 1;
+				return io && rt;
+			}
+		return false;
+	};
+	for (const std::string &name : {"ksoftirqd/" + std::to_string(lc.id()), "events/" + std::to_string(lc.id())}) {
+		const pid_t tid = test::find_thread(name);
+		ASSERT_NE(tid, 0) << name;
+		EXPECT_TRUE(blocked(tid)) << name << " takes the PMDs' Rx signals";
+	}
+	EXPECT_TRUE(blocked(lc.tid())) << "an lcore without irqs takes the PMDs' Rx signals";
+	const int fd = eventfd(0, EFD_NONBLOCK);
+	lc.run([&] { EXPECT_EQ(lcore_request_irq(fd, [](void *) {}, nullptr), 0); });
+	EXPECT_FALSE(blocked(lc.tid())) << "the irq's lcore does not take them";
+	EXPECT_EQ(lcore_free_irq(lc.id(), fd), 0);
+	close(fd);
 }
 
 TEST(eal, test_eal_bring_up_is_unique_per_process_and_attachable)
