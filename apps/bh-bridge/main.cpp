@@ -122,28 +122,32 @@ int tel_fdb(const char *, const char *params, rte_tel_data *d)
 	rte_tel_data_start_dict(d);
 	rte_tel_data_add_dict_u64(d, "entries", rows.size());
 	rte_tel_data_add_dict_u64(d, "offset", offset);
-	rte_tel_data *list = rte_tel_data_alloc();
-	rte_tel_data_start_array(list, RTE_TEL_CONTAINER);
+	/* Columns: DPDK 22.11's telemetry nests arrays of numbers or strings only, not dicts. */
+	rte_tel_data *macs = rte_tel_data_alloc(), *ports = rte_tel_data_alloc(), *ages = rte_tel_data_alloc(),
+		     *types = rte_tel_data_alloc();
+	rte_tel_data_start_array(macs, RTE_TEL_STRING_VAL);
+	rte_tel_data_start_array(ports, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(ages, RTE_TEL_U64_VAL);
+	rte_tel_data_start_array(types, RTE_TEL_STRING_VAL);
 	for (size_t i = offset; i < rows.size() && i < offset + fdb_rows_per_reply; i++) {
-		rte_tel_data *row = rte_tel_data_alloc();
-		rte_tel_data_start_dict(row);
-		rte_tel_data_add_dict_string(row, "mac", mac_text(rows[i].mac).c_str());
-		rte_tel_data_add_dict_u64(row, "port", rows[i].port);
-		rte_tel_data_add_dict_u64(row, "age_ms", rows[i].age_ns / 1000000);
-		rte_tel_data_add_dict_string(row, "type", rows[i].is_static ? "static" : "learned");
-		rte_tel_data_add_array_container(list, row, 0);
+		rte_tel_data_add_array_string(macs, mac_text(rows[i].mac).c_str());
+		rte_tel_data_add_array_u64(ports, rows[i].port);
+		rte_tel_data_add_array_u64(ages, rows[i].age_ns / 1000000);
+		rte_tel_data_add_array_string(types, rows[i].is_static ? "static" : "learned");
 	}
-	rte_tel_data_add_dict_container(d, "fdb", list, 0);
+	rte_tel_data_add_dict_container(d, "mac", macs, 0);
+	rte_tel_data_add_dict_container(d, "port", ports, 0);
+	rte_tel_data_add_dict_container(d, "age_ms", ages, 0);
+	rte_tel_data_add_dict_container(d, "type", types, 0);
 	return 0;
 }
 
+/* Help texts are at most RTE_TEL_MAX_STRING_LEN (128) bytes, or the command is not registered. */
 void register_telemetry()
 {
-	rte_telemetry_register_cmd("/bh/bridge/stats", tel_stats,
-				   "Returns bh-bridge's FDB and forwarding counters. No parameters");
+	rte_telemetry_register_cmd("/bh/bridge/stats", tel_stats, "Returns bh-bridge's FDB and forwarding counters. No parameters");
 	rte_telemetry_register_cmd("/bh/bridge/fdb", tel_fdb,
-				   "Returns the FDB entries (MAC, port, age in ms, static or learned), sorted by MAC, "
-				   "128 from the offset given. Parameters: int offset (default 0)");
+				   "Returns 128 FDB entries from an offset, by MAC: mac, port, age_ms, type. Parameters: int offset");
 }
 
 /* ---- statistics ---- */
