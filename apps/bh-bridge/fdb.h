@@ -18,8 +18,12 @@
  *       a time in a worker thread (learning, aging, link flushes, dumps);
  *       before the lcores start, the thread setting the table up;
  *   [R] readers: the forwarding lcores (or their ksoftirqd) in NET_RX;
- *   [L] one lcore's own learn state: its NET_RX (producer) and the owner
- *       (consumer) through a single-producer single-consumer rte_ring.
+ *   [L] one lcore's own learn queue: its NET_RX (the producer: the lcore,
+ *       or its ksoftirqd while that owns NET_RX, never both at once) and
+ *       the owner (the consumer), through a bounded single-producer
+ *       single-consumer boost::lockfree::spsc_queue; a full queue refuses
+ *       the request and counts it (learn_queue_full), and the next frame
+ *       from that address asks again.
  * Entry fields are atomics (relaxed) although rte_hash's release/acquire
  * already orders them: the sanitizers do not see inside DPDK's libraries,
  * and an atomic never shows as a race.
@@ -35,7 +39,8 @@
 #include <rte_ether.h>
 #include <rte_hash.h>
 #include <rte_rcu_qsbr.h>
-#include <rte_ring.h>
+
+#include <boost/lockfree/spsc_queue.hpp>
 
 #include "bh_percpu.h"
 #include "bh_workqueue.h"
@@ -79,7 +84,7 @@ constexpr unsigned seen_shift = 20;
 struct fdb_config {
 	unsigned learn_limit = 262144; /* learned (dynamic) entries at most; static ones come on top */
 	uint64_t aging_ns = 300ull * 1000000000; /* 0: never */
-	unsigned learn_ring = 16384;   /* learn requests queued per lcore (a power of two) */
+	unsigned learn_ring = 16384;   /* learn requests queued per lcore */
 	unsigned age_slice = 1024;     /* entries one aging run looks at */
 	uint64_t carrier_poll_ns = 100000000; /* how often ports without LSC have their carrier read */
 };
@@ -150,7 +155,7 @@ public:
 		else
 			l.queue_full.add();
 	}
-	/* Hands this lcore's requests to the owner: one ring enqueue and one queue_work. */
+	/* Hands this lcore's requests to the owner: one bulk push and one queue_work. */
 	void commit(unsigned lcore) noexcept;
 	/* The ports of the bridge domain, as a mask: floods go to these. */
 	uint64_t ports() const noexcept { return ports_; }
@@ -183,7 +188,7 @@ private:
 
 	/* One lcore's learn state. */
 	struct learner {
-		rte_ring *ring = nullptr;   /* [L] */
+		std::unique_ptr<boost::lockfree::spsc_queue<uint64_t>> queue; /* [L] */
 		uint64_t pending[max_pending]; /* [R] this burst's requests */
 		unsigned n = 0;             /* [R] */
 		bh::lcore_counter requests, queue_full; /* [R] */
