@@ -352,10 +352,11 @@ TEST_F(forward_test, test_bridge_flood_sends_one_mbuf_with_its_reference_count_r
  */
 class traffic : public pollfn {
 public:
+	static constexpr unsigned window = 2500; /* more than the learn limit below */
 	traffic(unsigned lcore, unsigned q, std::vector<bridge_port *> rx, std::vector<bridge_port *> all, fdb &f,
 		unsigned addresses)
 		: lcore_(lcore), q_(q), rx_(std::move(rx)), all_(std::move(all)), fdb_(f), rng_(lcore * 7919 + 1),
-		  pick_(0, addresses - 1)
+		  pick_(0, window - 1), addresses_(addresses)
 	{
 	}
 	bool poll() override
@@ -369,8 +370,11 @@ public:
 		for (bridge_port *p : rx_)
 			for (unsigned i = 0; i < 16 && rte_ring_count(p->rx) < 256 && made.load(std::memory_order_relaxed) < limit;
 			     i++) {
+				/* A window of addresses sliding with the traffic: those left behind age out. */
+				const uint64_t base = made.load(std::memory_order_relaxed) / 200;
 				const unsigned d = pick_(rng_);
-				rte_mbuf *m = frame_of(d % 50 == 0 ? bridge::mac_mask : host(d), host(pick_(rng_)));
+				rte_mbuf *m = frame_of(d % 50 == 0 ? bridge::mac_mask : host(unsigned((base + d) % addresses_)),
+						       host(unsigned((base + pick_(rng_)) % addresses_)));
 				if (!m || rte_ring_enqueue(p->rx, m) != 0) {
 					rte_pktmbuf_free(m);
 					break;
@@ -386,7 +390,7 @@ public:
 		const void *kp[8];
 		bridge::fdb_entry *e[8];
 		for (unsigned i = 0; i < 8; i++) {
-			keys[i] = host(pick_(rng_));
+			keys[i] = host(unsigned((made.load(std::memory_order_relaxed) / 200 + pick_(rng_)) % addresses_));
 			kp[i] = &keys[i];
 		}
 		fdb_.reader_enter(lcore_);
@@ -408,11 +412,12 @@ private:
 	fdb &fdb_;
 	std::minstd_rand rng_;
 	std::uniform_int_distribution<unsigned> pick_;
+	unsigned addresses_;
 };
 
 TEST_F(forward_test, test_bridge_concurrent_learning_and_aging_stress)
 {
-	constexpr unsigned addresses = 3000, per_lcore = 600000;
+	constexpr unsigned addresses = 6000, per_lcore = 600000;
 	fdb_config c;
 	c.aging_ns = 20000000; /* 20 ms: entries age and are learned again all the time */
 	c.age_slice = 64;
