@@ -38,7 +38,7 @@ meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 2 || tru
 echo "tests in build-asan/ took ${SECONDS}s"
 
 SECONDS=0
-meson test -C build-tsan --no-rebuild --suite core --suite sanitizers --print-errorlogs || true
+meson test -C build-tsan --no-rebuild --suite core --suite sanitizers --suite bridge --print-errorlogs || true
 echo "core tests in build-tsan/ took ${SECONDS}s"
 
 exec python3 devtools/test-summary.py build build-asan build-tsan

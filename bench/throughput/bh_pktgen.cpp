@@ -12,8 +12,15 @@
  * the forwarder takes costs the generator little.
  *
  *   bh-pktgen [EAL options] -- [--rate MPPS] [--size BYTES] [--warmup S]
- *       [--duration S] [--link-timeout S] [--json FILE|-]
+ *       [--duration S] [--link-timeout S] [--macs N] [--json FILE|-]
  *   bh-pktgen [EAL options] -- --probe-rtt
+ *
+ * --macs N gives each port N hosts for a bridge to learn: port p's frames
+ * go from 02:<p>:<i> to 02:<q>:<i> (i cycling over 0..N-1, a 32-bit
+ * big-endian index, q = the next port), so that once a bridge has learned
+ * both sides every frame is known unicast to the other port. Without it
+ * every frame goes to 02:00:00:00:00:<port>, the address l2fwd's MAC
+ * updating writes.
  *
  * --probe-rtt prints the round trip of a cache line between this CPU and
  * the other one, {"rtt_ns": N}, and exits: on a virtual machine it changes
@@ -52,6 +59,7 @@ struct options {
 	double warmup_s = 1;
 	double duration_s = 3;
 	double link_timeout_s = 10;
+	unsigned macs = 0; /* hosts per port, 0: l2fwd's addresses */
 	std::string json;
 	bool probe_rtt = false;
 };
@@ -71,6 +79,7 @@ int parse(int argc, char **argv, options &o)
 		{"link-timeout", required_argument, nullptr, 'l'},
 		{"json", required_argument, nullptr, 'j'},
 		{"probe-rtt", no_argument, nullptr, 'p'},
+		{"macs", required_argument, nullptr, 'm'},
 		{nullptr, 0, nullptr, 0},
 	};
 	opterr = 0;
@@ -85,6 +94,7 @@ int parse(int argc, char **argv, options &o)
 		case 'l': rc = parse_number(optarg, o.link_timeout_s, 0, 600, "link time-out (s)"); break;
 		case 'j': o.json = optarg; break;
 		case 'p': o.probe_rtt = true; break;
+		case 'm': rc = bh::cli::parse_unsigned("bh-pktgen", "host count", optarg, 1, 1u << 24, o.macs) ? 0 : 2; break;
 		default:
 			fprintf(stderr, "bh-pktgen: unknown or incomplete option '%s'\n", argv[optind - 1]);
 			return 2;
@@ -102,6 +112,8 @@ int parse(int argc, char **argv, options &o)
 /* What one port sends and gets back; unsent holds frames its Tx ring refused. */
 struct port_state {
 	uint16_t id;
+	uint16_t peer;         /* --macs: the port whose hosts this one's frames go to */
+	uint32_t next_host = 0; /* --macs: the index of the next frame's hosts */
 	rte_mbuf *unsent[burst];
 	uint16_t nunsent = 0;
 	uint64_t offered = 0, sent = 0, received = 0;
@@ -122,15 +134,34 @@ totals sum(const std::vector<port_state> &ports)
 	return t;
 }
 
-/* An Ethernet frame to 02:00:00:00:00:<port>, the address l2fwd's MAC updating writes. */
-void fill(rte_mbuf *m, uint16_t port, unsigned size)
+/* 02:<port>:<i>, i as four big-endian bytes: host i behind @p port. */
+void host_addr(rte_ether_addr &a, uint16_t port, uint32_t i)
+{
+	a.addr_bytes[0] = 0x02;
+	a.addr_bytes[1] = uint8_t(port);
+	const uint32_t be = rte_cpu_to_be_32(i);
+	memcpy(&a.addr_bytes[2], &be, sizeof(be));
+}
+
+/*
+ * An Ethernet frame from @p p: to 02:00:00:00:00:<port>, the address
+ * l2fwd's MAC updating writes, or with @p macs from its next host to the
+ * same host behind its peer port.
+ */
+void fill(rte_mbuf *m, port_state &p, unsigned size, unsigned macs)
 {
 	auto *eth = rte_pktmbuf_mtod(m, rte_ether_hdr *);
 	memset(eth, 0, size);
-	const uint8_t dst[RTE_ETHER_ADDR_LEN] = {0x02, 0, 0, 0, 0, uint8_t(port)};
-	const uint8_t src[RTE_ETHER_ADDR_LEN] = {0x02, 0xbe, 0x9c, 0, 0, uint8_t(port)};
-	memcpy(&eth->dst_addr, dst, sizeof(dst));
-	memcpy(&eth->src_addr, src, sizeof(src));
+	if (macs) {
+		host_addr(eth->dst_addr, p.peer, p.next_host);
+		host_addr(eth->src_addr, p.id, p.next_host);
+		p.next_host = p.next_host + 1 == macs ? 0 : p.next_host + 1;
+	} else {
+		const uint8_t dst[RTE_ETHER_ADDR_LEN] = {0x02, 0, 0, 0, 0, uint8_t(p.id)};
+		const uint8_t src[RTE_ETHER_ADDR_LEN] = {0x02, 0xbe, 0x9c, 0, 0, uint8_t(p.id)};
+		memcpy(&eth->dst_addr, dst, sizeof(dst));
+		memcpy(&eth->src_addr, src, sizeof(src));
+	}
 	eth->ether_type = rte_cpu_to_be_16(0x88b5); /* local experimental ethertype */
 	m->data_len = uint16_t(size);
 	m->pkt_len = size;
@@ -158,13 +189,13 @@ bool links_up(double timeout_s)
  * Sends up to @p n frames on @p p (refused ones first, so no frame is
  * reordered behind a newer one) and returns how many the ring took.
  */
-uint16_t send(port_state &p, rte_mempool *pool, uint16_t n, unsigned size)
+uint16_t send(port_state &p, rte_mempool *pool, uint16_t n, unsigned size, unsigned macs)
 {
 	while (p.nunsent < n) {
 		rte_mbuf *m = rte_pktmbuf_alloc(pool);
 		if (!m)
 			break;
-		fill(m, p.id, size);
+		fill(m, p, size, macs);
 		p.unsent[p.nunsent++] = m;
 	}
 	n = std::min(n, p.nunsent);
@@ -239,8 +270,10 @@ int main(int argc, char **argv)
 			fprintf(stderr, "bh-pktgen: cannot set up port %u\n", id);
 			return 1;
 		}
-		ports.push_back(port_state{id, {}});
+		ports.push_back(port_state{id, id, 0, {}});
 	}
+	for (size_t i = 0; i < ports.size(); i++)
+		ports[i].peer = ports[(i + 1) % ports.size()].id;
 	if (!links_up(o.link_timeout_s)) {
 		fprintf(stderr, "bh-pktgen: links not up after %g s (is the forwarder running?)\n", o.link_timeout_s);
 		return 1;
@@ -269,7 +302,7 @@ int main(int argc, char **argv)
 			n = uint16_t(std::min<uint64_t>(burst, allowed - credited));
 		}
 		if (n) {
-			send(ports[next], pool, n, unsigned(o.size));
+			send(ports[next], pool, n, unsigned(o.size), o.macs);
 			credited += n;
 			next = (next + 1) % ports.size();
 		}

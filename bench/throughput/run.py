@@ -34,6 +34,7 @@ import platform
 import re
 import shutil
 import signal
+import socket
 import statistics
 import subprocess
 import sys
@@ -68,7 +69,7 @@ def build(build_dir):
     of tree in @build_dir; returns the paths of the programs."""
     if not os.path.exists(os.path.join(build_dir, 'meson-private', 'coredata.dat')):
         subprocess.run(['meson', 'setup', build_dir, ROOT], check=True, stdout=subprocess.DEVNULL)
-    subprocess.run(['ninja', '-C', build_dir, '--quiet', 'apps/bh-l2fwd/bh-l2fwd',
+    subprocess.run(['ninja', '-C', build_dir, '--quiet', 'apps/bh-l2fwd/bh-l2fwd', 'apps/bh-bridge/bh-bridge',
                     'bench/throughput/bh-pktgen'], check=True)
     l2fwd_dir = os.path.join(build_dir, 'bench', 'throughput', 'dpdk-l2fwd')
     l2fwd = os.path.join(l2fwd_dir, 'build', 'l2fwd')
@@ -83,6 +84,7 @@ def build(build_dir):
         die('dpdk-testpmd is missing: install the dpdk package (devtools/setup.sh does)')
     return {
         'bh': os.path.join(build_dir, 'apps', 'bh-l2fwd', 'bh-l2fwd'),
+        'bridge': os.path.join(build_dir, 'apps', 'bh-bridge', 'bh-bridge'),
         'pktgen': os.path.join(build_dir, 'bench', 'throughput', 'bh-pktgen'),
         'l2fwd': l2fwd,
         'testpmd': testpmd,
@@ -97,7 +99,8 @@ COMMON_EAL = ['--no-huge', '--no-pci', '--log-level', 'lib.eal:warning']
 L2FWD_SENT = re.compile(r'Total packets sent:\s+(\d+)')
 APP_RUNS = re.compile(r'App task on lcore \d+: (\d+) runs')
 # A line each prints once its ports are started: a memif server then takes connections.
-READY = {'bh': re.compile(r'bh-l2fwd: lcore \d+: Rx port'), 'l2fwd': re.compile(r'Checking link status'),
+READY = {'bh': re.compile(r'bh-l2fwd: lcore \d+: Rx port'), 'bridge': re.compile(r'bh-bridge: lcore \d+: Rx port'),
+         'l2fwd': re.compile(r'Checking link status'),
          'testpmd': re.compile(r'Checking link statuses')}
 TESTPMD_TX = re.compile(r'TX-packets:\s+(\d+)\s+TX-errors')  # a port's block, not the forward totals
 
@@ -114,6 +117,9 @@ class Forwarder:
         if self.kind == 'bh':
             return [progs['bh'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
                     *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
+        if self.kind == 'bridge':
+            return [progs['bridge'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+                    *vdev_args, '--', '-p', mask, '-T', '1', *self.extra]
         if self.kind == 'l2fwd':
             # l2fwd forwards on its main lcore: give it only the forwarding one.
             return [progs['l2fwd'], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
@@ -282,7 +288,7 @@ class Bench:
             result['cycles_per_packet'] = result['cpu'] * self.tsc_hz / (result['mpps'] * 1e6)
         return result
 
-    def generator(self, clients, rate, what):
+    def generator(self, clients, rate, what, macs=0):
         """bh-pktgen on CPU 0, the memif clients, until stopped. It is a
         zero-copy client (its mbufs are the shared buffers), so it copies
         nothing and the forwarder, which copies in and out, is the one at its
@@ -291,7 +297,8 @@ class Bench:
         json_path = os.path.join(self.tmp, f'{self.count:03d}-gen.json')
         argv = [self.progs['pktgen'], '-l', '0', '--file-prefix', prefix, '--socket-mem', str(GEN_MEMORY_MB),
                 '--single-file-segments', *[a for v in clients for a in ('--vdev', v)],
-                '--', '--rate', str(rate), '--warmup', '0', '--duration', '86400', '--json', json_path]
+                '--', '--rate', str(rate), '--warmup', '0', '--duration', '86400', '--json', json_path,
+                *(['--macs', str(macs)] if macs else [])]
         return Generator(argv, prefix, json_path, self.log_path(what))
 
     def probe_rtt(self):
@@ -472,6 +479,95 @@ def scenario_idle(bench, a):
     return out
 
 
+BRIDGE_LEARN_LIMIT = 262144  # room for 2 x 64k hosts
+
+
+def bridge_forwarder(hosts):
+    return Forwarder(f'bh-bridge, {hosts} hosts per port', 'bridge', ['--learn-limit', str(BRIDGE_LEARN_LIMIT)])
+
+
+def scenario_bridge(bench, a):
+    """bh-bridge on memif pairs fed by bh-pktgen with N hosts per port (all
+    known unicast once learned, in the warm-up), beside bh-l2fwd on the
+    same ports and traffic (N = 1024), alternating."""
+    log('bridge: memif pairs fed by bh-pktgen with N hosts per port; bh-bridge beside bh-l2fwd')
+    items = [(name, FORWARDERS[name], 1024) for name in ('bh-l2fwd poll', 'bh-l2fwd poll no-mac')]
+    items += [(bridge_forwarder(n).name, bridge_forwarder(n), n) for n in a.bridge_hosts]
+
+    def run_one(item, r):
+        name, fwd, hosts = item
+        servers, clients = bench.memif_pair('bridge')
+        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
+                                  lambda: bench.generator(clients, 0, 'gen-bridge', hosts))
+        log(f'  round {r + 1}: {name:34s} {res["mpps"]:7.2f} Mpps  {res.get("cycles_per_packet", 0):6.1f} '
+            f'cycles/pkt' + rtt_text(res))
+        return res
+    return {item[0]: summarise(runs) for item, runs in alternating(items, a.rounds, run_one).items()}
+
+
+def telemetry_query(prefix, cmds):
+    """Replies to @cmds from the telemetry socket of the process with file prefix @prefix."""
+    with socket.socket(socket.AF_UNIX, socket.SOCK_SEQPACKET) as sock:
+        sock.settimeout(5)
+        sock.connect(f'/var/run/dpdk/{prefix}/dpdk_telemetry.v2')
+        size = json.loads(sock.recv(1024))['max_output_len']
+        out = []
+        for cmd in cmds:
+            sock.send(cmd.encode())
+            out.append(json.loads(sock.recv(size))[cmd.split(',', 1)[0]])
+        return out
+
+
+def scenario_bridge_learn(bench, a):
+    """bh-bridge, empty, fed at full rate by bh-pktgen with 64k new hosts per
+    port: how long learning the 128k addresses takes, the forwarding rate
+    meanwhile and after, and what the fast path dropped (nothing, if
+    learning is deferred as it should be). Telemetry is read every 10 ms."""
+    hosts = a.bridge_hosts[-1]
+    log(f'bridge learning: {hosts} new hosts per port at full rate')
+    out = []
+    for r in range(a.rounds):
+        servers, clients = bench.memif_pair('learn')
+        prefix = bench.prefix('fwd')
+        fwd = bridge_forwarder(hosts)
+        run = Running(fwd, fwd.argv(bench.progs, prefix, servers, 2), 2, bench.log_path('bridge-learn'))
+        gen, samples = None, []
+        try:
+            if not run.ready.wait(30):
+                die(f'bh-bridge: ports not started in 30 s; see {run.log.name}')
+            telemetry_query(prefix, ['/bh/bridge/stats'])
+            gen = bench.generator(clients, 0, 'gen-learn', hosts)
+            end = time.monotonic() + 10
+            while time.monotonic() < end:
+                stats, p0, p1 = telemetry_query(prefix, ['/bh/bridge/stats', '/bh/net/port,0', '/bh/net/port,1'])
+                samples.append((time.monotonic(), stats, p0['tx'] + p1['tx'], p0['dropped'] + p1['dropped']))
+                if stats['entries'] >= 2 * hosts:
+                    end = min(end, samples[-1][0] + 1)  # one second more, to measure the rate after
+                time.sleep(0.01)
+        finally:
+            if gen:
+                gen.stop()
+            run.stop()
+            remove_runtime_dir(prefix)
+        started = next((s for s in samples if s[2] > 0), None)
+        learned = next((s for s in samples if s[1]['entries'] >= 2 * hosts), None)
+        if not started or not learned:
+            die(f'bh-bridge did not learn {2 * hosts} addresses; see {run.log.name}')
+        last = samples[-1]
+        res = {'learn_ms': (learned[0] - started[0]) * 1e3,
+               'mpps_learning': (learned[2] - started[2]) / max(learned[0] - started[0], 1e-3) / 1e6,
+               'mpps_after': (last[2] - learned[2]) / max(last[0] - learned[0], 1e-3) / 1e6,
+               'fast_path_drops': last[3], 'learned': last[1]['learned'],
+               'learn_requests': last[1]['learn_requests'], 'learn_queue_full': last[1]['learn_queue_full'],
+               'table_full': last[1]['table_full'], 'limit_refused': last[1]['learn_limit_refused']}
+        log(f'  round {r + 1}: {2 * hosts} addresses learned in {res["learn_ms"]:.0f} ms, forwarding '
+            f'{res["mpps_learning"]:.2f} Mpps meanwhile, {res["mpps_after"]:.2f} after; fast-path drops '
+            f'{res["fast_path_drops"]}, learn requests {res["learn_requests"]} '
+            f'({res["learn_queue_full"]} refused: ring full)')
+        out.append(res)
+    return {'hosts_per_port': hosts, 'runs': out}
+
+
 def scenario_overload(bench, a, capacity):
     """bh-l2fwd with an application task, at offered loads set as multiples
     of @capacity (bh-l2fwd's memif rate), each run @a.rounds times in
@@ -575,6 +671,24 @@ def write_report(res, out, argv, started):
                   'counts only if the cache-line round trip between them, probed before and after, stayed '
                   f'under {NEAR_RTT_NS} ns (the host had not moved the vCPUs apart); "far" runs are counted '
                   'but left out of the medians.', '', table(res['memif']), '']
+    if 'bridge' in res:
+        lines += ['## bh-bridge beside bh-l2fwd on memif pairs', '',
+                  'bh-pktgen gives each port N hosts (`--macs N`): port 0 sends from its host i to host i of '
+                  'port 1 and the reverse, so once the bridge has learned both sides (during the warm-up) '
+                  'every frame is known unicast. bh-l2fwd gets the same traffic with N = 1024. Ratios are '
+                  'of the medians.', '', table(res['bridge'], ref_names=('bh-l2fwd poll', 'bh-l2fwd poll no-mac')),
+                  '']
+    if 'bridge-learn' in res:
+        bl = res['bridge-learn']
+        lines += [f'## bh-bridge learning {2 * bl["hosts_per_port"]} new addresses at full rate', '',
+                  'The bridge starts empty; bh-pktgen sends as fast as the rings take from '
+                  f'{bl["hosts_per_port"]} new hosts per port. Read from telemetry every 10 ms.', '',
+                  '| run | time to learn all, ms | Mpps while learning | Mpps after | fast-path drops | '
+                  'learn requests | refused (ring full) |', '|---|---|---|---|---|---|---|']
+        lines += [f'| {i + 1} | {r["learn_ms"]:.0f} | {r["mpps_learning"]:.2f} | {r["mpps_after"]:.2f} | '
+                  f'{r["fast_path_drops"]} | {r["learn_requests"]} | {r["learn_queue_full"]} |'
+                  for i, r in enumerate(bl['runs'])]
+        lines.append('')
     if 'idle' in res:
         lines += [f'## Idle: CPU use of the forwarding lcore ({res["args"]["idle_seconds"] - 1:g} s or more, schedstat)', '',
                   '| forwarder | CPU |', '|---|---|']
@@ -602,6 +716,8 @@ def main():
     p.add_argument('--warmup', type=float, default=1, help='seconds before the window')
     p.add_argument('--idle-seconds', type=float, default=6,
                    help='idle run length; the window between the first and last report is a second shorter')
+    p.add_argument('--bridge-hosts', default='2,1024,65536',
+                   help='hosts per port of the bridge scenario (the last one also for bridge-learn)')
     p.add_argument('--load-factors', default='0.25,0.5,0.75,0.9,1.1,1.5,2,4,8',
                    help='offered loads of the overload curve, as multiples of the memif capacity')
     a = p.parse_args()
@@ -612,9 +728,14 @@ def main():
         if f not in FORWARDERS:
             die(f'unknown forwarder {f!r}; known: {", ".join(FORWARDERS)}')
     scenarios = [s.strip() for s in a.scenarios.split(',') if s.strip()]
+    known = ('null', 'memif', 'idle', 'overload', 'bridge', 'bridge-learn')
     for s in scenarios:
-        if s not in ('null', 'memif', 'idle', 'overload'):
-            die(f'unknown scenario {s!r}; known: null, memif, idle, overload')
+        if s not in known:
+            die(f'unknown scenario {s!r}; known: {", ".join(known)}')
+    try:
+        a.bridge_hosts = [int(x) for x in a.bridge_hosts.split(',')]
+    except ValueError:
+        die(f'--bridge-hosts: not a list of numbers: {a.bridge_hosts!r}')
     try:
         a.load_factors = [float(x) for x in a.load_factors.split(',')]
     except ValueError:
@@ -630,7 +751,7 @@ def main():
     bench = Bench(a, build(a.build))
     res = {'date': f'{started:%Y-%m-%d %H:%M}', 'machine': machine(), 'tsc_hz': bench.tsc_hz,
            'args': {k: v for k, v in vars(a).items()}}
-    generator = 'memif' in scenarios or 'overload' in scenarios
+    generator = bool({'memif', 'overload', 'bridge', 'bridge-learn'} & set(scenarios))
     try:
         with hugepages(GEN_MEMORY_MB) if generator else contextlib.nullcontext():
             run_scenarios(bench, a, scenarios, res, out)
@@ -651,6 +772,10 @@ def run_scenarios(bench, a, scenarios, res, out):
         res['memif'] = scenario_memif(bench, a)
     if 'idle' in scenarios:
         res['idle'] = scenario_idle(bench, a)
+    if 'bridge' in scenarios:
+        res['bridge'] = scenario_bridge(bench, a)
+    if 'bridge-learn' in scenarios:
+        res['bridge-learn'] = scenario_bridge_learn(bench, a)
     if 'overload' in scenarios:
         capacity = res.get('memif', {}).get('bh-l2fwd poll', {}).get('mpps', {}).get('median')
         if not capacity:
