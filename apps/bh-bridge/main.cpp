@@ -394,7 +394,6 @@ int main(int argc, char **argv)
 		live.fwd = nullptr;
 	}
 	table.stop();
-	bh::net::net_exit();
 	static bh::net::port_stats from_start[64];
 	print_stats(o, seconds, from_start, table, fwd);
 	const std::vector<counter> counters = bridge_counters(table.stats(), fwd.stats());

@@ -418,8 +418,11 @@ class KernelTraffic(Namespaces):
         self.start_bridge()
         self.ping(0, 1, count=2)
         moved = self.mac_of(1)
-        # Namespace 1's MAC and address go to namespace 3's interface.
-        sh('ip', '-n', self.nss[1], 'link', 'set', self.inner[1], 'down')
+        # Namespace 1's MAC and address go to namespace 3's interface. Namespace 1
+        # falls silent but keeps its link: a carrier loss would flush port 1 first,
+        # and the address would be learned anew, not moved.
+        sh('ip', '-n', self.nss[1], 'addr', 'flush', 'dev', self.inner[1])
+        sh('ip', 'netns', 'exec', self.nss[1], 'sysctl', '-qw', f'net.ipv6.conf.{self.inner[1]}.disable_ipv6=1')
         sh('ip', '-n', self.nss[3], 'addr', 'flush', 'dev', self.inner[3])
         sh('ip', '-n', self.nss[3], 'link', 'set', self.inner[3], 'address', pcaptool.mac_str(moved))
         sh('ip', '-n', self.nss[3], 'addr', 'add', f'{ADDRS[1]}/24', 'dev', self.inner[3])

@@ -254,7 +254,6 @@ protected:
 		}
 		if (table_)
 			table_->stop();
-		net::net_exit();
 		lcores_.clear();
 		ports_.clear();
 		table_.reset();
