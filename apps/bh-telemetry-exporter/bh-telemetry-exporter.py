@@ -45,7 +45,7 @@ C, G = 'counter', 'gauge'
 # given here by their seconds name, as they are exported.
 TYPES = {
     '/bh/lcore': {'iterations': C, 'busy': C, 'sleeps': C, 'wakeups': C, 'yields': C,
-                  'busy_cycles': (C, 'cycles'), 'idle_cycles': (C, 'cycles'), 'irqs': C},
+                  'busy_cycles': (C, 'cycles'), 'idle_cycles': (C, 'cycles'), 'irqs': C, 'bh_held': C},
     '/bh/softirq': {'raised': C, 'run': C, 'run_ksoftirqd': C, 'cycles': (C, 'cycles'), 'seconds': (C, 'seconds'),
                     'context_leaks': C},
     '/bh/ksoftirqd': {'exists': G, 'active': G, 'wakeups': C, 'batches': C, 'softirqs': C, 'dpdk_lcore_id': G},

@@ -149,7 +149,7 @@ class Telemetry(unittest.TestCase):
 
     def test_telemetry_every_family_answers_with_its_counters(self):
         families = {
-            '/bh/lcore': {'iterations', 'busy', 'sleeps', 'wakeups', 'yields', 'busy_cycles', 'idle_cycles', 'irqs'},
+            '/bh/lcore': {'iterations', 'busy', 'sleeps', 'wakeups', 'yields', 'busy_cycles', 'idle_cycles', 'irqs', 'bh_held'},
             '/bh/softirq': {'name', 'raised', 'run', 'run_ksoftirqd', 'cycles', 'ns', 'context_leaks'},
             '/bh/ksoftirqd': {'exists', 'active', 'wakeups', 'batches', 'softirqs', 'dpdk_lcore_id'},
             '/bh/tasklet': {'run', 'requeued_running', 'requeued_disabled', 'killed', 'remote'},
