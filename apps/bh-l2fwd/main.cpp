@@ -114,25 +114,26 @@ struct port_snapshot {
 void print_stats(const l2fwd::options &o, double dt, port_snapshot *last)
 {
 	printf("\nPort statistics ====================================\n");
-	uint64_t rx = 0, tx = 0, dropped = 0;
+	uint64_t rx = 0, tx = 0, tx_dropped = 0, rx_dropped = 0;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (!(o.portmask >> p & 1))
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
 		printf("Statistics for port %u ------------------------------\n"
 		       "Packets sent: %24" PRIu64 "  (%.3f Mpps)\nPackets received: %20" PRIu64
-		       "  (%.3f Mpps)\nPackets dropped: %21" PRIu64 "\n",
+		       "  (%.3f Mpps)\nPackets dropped: %21" PRIu64 "\nPackets dropped on Rx: %15" PRIu64 "\n",
 		       p, s.tx, dt > 0 ? double(s.tx - last[p].st.tx) / dt / 1e6 : 0.0, s.rx,
-		       dt > 0 ? double(s.rx - last[p].st.rx) / dt / 1e6 : 0.0, s.dropped);
+		       dt > 0 ? double(s.rx - last[p].st.rx) / dt / 1e6 : 0.0, s.tx_dropped, s.rx_dropped);
 		last[p].st = s;
 		rx += s.rx;
 		tx += s.tx;
-		dropped += s.dropped;
+		tx_dropped += s.tx_dropped;
+		rx_dropped += s.rx_dropped;
 	}
 	printf("Aggregate statistics ===============================\n"
 	       "Total packets sent: %18" PRIu64 "\nTotal packets received: %14" PRIu64
-	       "\nTotal packets dropped: %15" PRIu64 "\n",
-	       tx, rx, dropped);
+	       "\nTotal packets dropped: %15" PRIu64 "\nTotal packets dropped on Rx: %9" PRIu64 "\n",
+	       tx, rx, tx_dropped, rx_dropped);
 	printf("Bottom halves ======================================\n");
 	bh::net::net_dump(stdout);
 	if (o.app_task_ns) {
@@ -166,9 +167,9 @@ void write_json(const l2fwd::options &o, double seconds, unsigned in_use_start, 
 		if (!(o.portmask >> p & 1))
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
-		fprintf(f, "%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"dropped\": %" PRIu64
+		fprintf(f, "%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64 ", \"tx_dropped\": %" PRIu64
 			", \"mac\": \"%s\", \"driver\": \"%s\"}",
-			sep, p, s.rx, s.tx, s.dropped, ports_info[p].mac, ports_info[p].driver);
+			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, ports_info[p].mac, ports_info[p].driver);
 		rx_total += s.rx;
 		sep = ",";
 	}

@@ -416,6 +416,62 @@ class FullLoad(L2fwdTest):
         self.assertGreater(runs / summary['seconds'], 1000, f'app task starved: {runs} runs\n{app.report()}')
 
 
+STATS_BLOCK = re.compile(r'Statistics for port (\d+) -+\n(.*?)(?=\nStatistics for port|\nAggregate)', re.S)
+
+
+def report_ports(text):
+    """{port: {line label: count}} from the first statistics report in @text."""
+    report = text.split('Port statistics', 2)[1]
+    return {int(port): {label.strip(): int(count) for label, count in re.findall(r'^([A-Za-z ]+):\s+(\d+)', body, re.M)}
+            for port, body in STATS_BLOCK.findall(report)}
+
+
+def dropping_ports(workdir):
+    """Ports and options where each side drops on its own port: port 0
+    (net_null) forwards to port 1, a memif server no client ever joins,
+    which takes nothing (Tx drops of port 1); port 2 (net_null with 10-byte
+    frames) receives only runts (Rx drops of port 2); port 3 forwards to
+    port 2. Returns (vdevs, options)."""
+    return (['net_null0', f'net_memif0,role=server,socket={workdir}/m.sock', 'net_null1,size=10', 'net_null2'],
+            ['-p', '0xf', '-q', '4', '--portmap', '(0,1)(2,3)'])
+
+
+class DropCounters(L2fwdTest):
+    """A drop is charged to the Rx port when the frame was refused before
+    Tx (the frame checks), to the Tx port when that port could not take it
+    (tx_full): the Tx side is l2fwd's "Packets dropped", the Rx side is
+    "Packets dropped on Rx" (dropping_ports)."""
+
+    def run_with_drops(self, workdir):
+        vdevs, args = dropping_ports(workdir)
+        app = self.start(vdevs, [*args, '-T', '1'])
+        self.wait_for_statistics(app)
+        self.assert_exit_ok(app, app.stop())
+        return app
+
+    def test_l2fwd_statistics_show_rx_and_tx_drops_on_their_own_ports(self):
+        app = self.run_with_drops(self.workdir)
+        with open(app.out_path, errors='replace') as f:
+            ports = report_ports(f.read())
+        self.assertEqual(sorted(ports), [0, 1, 2, 3], f'no per-port report\n{app.report()}')
+        self.assertGreater(ports[0]['Packets received'], 0, 'no load')
+        self.assertGreater(ports[1]['Packets dropped'], 0, f'Tx drops not on the Tx port\n{app.report()}')
+        self.assertEqual(ports[1]['Packets dropped on Rx'], 0)
+        self.assertGreater(ports[2]['Packets dropped on Rx'], 0, f'runts not on the Rx port\n{app.report()}')
+        self.assertEqual(ports[2]['Packets dropped'], 0)
+        for side in ('Packets dropped', 'Packets dropped on Rx'):
+            self.assertEqual(ports[0][side], 0, f'port 0: {side}: counts another port\'s drops')
+
+    def test_l2fwd_json_counts_rx_and_tx_drops_on_their_own_ports(self):
+        ports = self.run_with_drops(self.workdir).summary()['ports']
+        self.assertGreater(ports['0']['rx'], 0, 'no load')
+        # Every frame port 0 took was refused by port 1 (a backlog left at exit is dropped and counted too).
+        self.assertEqual(ports['1']['tx_dropped'], ports['0']['rx'])
+        self.assertEqual(ports['2']['rx_dropped'], ports['2']['rx'])
+        self.assertEqual([ports['0']['rx_dropped'], ports['0']['tx_dropped'], ports['1']['rx_dropped'],
+                          ports['2']['tx_dropped']], [0, 0, 0, 0])
+
+
 class IdlePorts(L2fwdTest):
 
     def idle_sleeps_per_second(self, *args):

@@ -80,6 +80,28 @@ class TelemetryClient:
         self.sock.close()
 
 
+def connect(app, prefix):
+    """A client of bh-l2fwd @app (its EAL file prefix @prefix) once the socket
+    answers and every /bh command is registered (they come with bh::start
+    and net_init, after the socket)."""
+    path = os.path.join(runtime_dir(prefix), 'dpdk_telemetry.v2')
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and app.running():
+        try:
+            client = TelemetryClient(path)
+        except (OSError, ValueError):
+            time.sleep(0.1)
+            continue
+        try:
+            if set(CORE_COMMANDS + NET_COMMANDS) <= set(client.query('/')):
+                return client
+        except (OSError, ValueError):
+            pass  # the process went away: the loop condition says so
+        client.close()
+        time.sleep(0.1)
+    raise AssertionError(f'no telemetry socket with the /bh commands at {path}\n{app.report()}')
+
+
 class Telemetry(unittest.TestCase):
     """One bh-l2fwd at full load on net_null ports for all the queries."""
 
@@ -98,24 +120,7 @@ class Telemetry(unittest.TestCase):
 
     @classmethod
     def connect(cls):
-        """A client once the socket answers and every /bh command is registered
-        (they come with bh::start and net_init, after the socket)."""
-        path = os.path.join(runtime_dir(cls.prefix), 'dpdk_telemetry.v2')
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline and cls.app.running():
-            try:
-                client = TelemetryClient(path)
-            except (OSError, ValueError):
-                time.sleep(0.1)
-                continue
-            try:
-                if set(CORE_COMMANDS + NET_COMMANDS) <= set(client.query('/')):
-                    return client
-            except (OSError, ValueError):
-                pass  # the process went away: the loop condition says so
-            client.close()
-            time.sleep(0.1)
-        raise AssertionError(f'no telemetry socket with the /bh commands at {path}\n{cls.app.report()}')
+        return connect(cls.app, cls.prefix)
 
     def query(self, cmd):
         return self.client.query(cmd)
@@ -172,7 +177,7 @@ class Telemetry(unittest.TestCase):
         self.assertEqual(len(names), 32)
         self.assertEqual([names[i] for i in (0, 1, 2, NET_RX, TASKLET)], ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'TASKLET'])
         self.assertEqual(self.query('/bh/net/port/list'), [0, 1])
-        self.assertEqual(set(self.query('/bh/net/port,1')), {'rx', 'tx', 'dropped'})
+        self.assertEqual(set(self.query('/bh/net/port,1')), {'rx', 'tx', 'rx_dropped', 'tx_dropped'})
         self.assertIn('events', self.query('/bh/workqueue/list'))
         events = self.query('/bh/workqueue,events')
         # The default queue is bound: one pool and one worker per lcore.
@@ -204,6 +209,33 @@ class Telemetry(unittest.TestCase):
         self.assertGreater(replies['/bh/net/softnet']['processed'], 0, run.stdout)
 
 
+class TelemetryDrops(unittest.TestCase):
+    """/bh/net/port charges each drop to one side of one port, as bh-l2fwd's
+    statistics do, on the ports of test_bh_l2fwd.dropping_ports."""
+
+    def test_telemetry_port_counts_rx_and_tx_drops_on_their_own_ports(self):
+        workdir = tempfile.mkdtemp(prefix=f'bhobs{os.getpid()}-')
+        self.addCleanup(shutil.rmtree, workdir, ignore_errors=True)
+        vdevs, args = l2fwd.dropping_ports(workdir)
+        app = l2fwd.App(workdir, vdevs, [*args, '-T', '0', '--duration', '60'], summary=False)
+        self.addCleanup(app.kill)
+        prefix = f'bh-{app.proc.pid}'
+        self.addCleanup(shutil.rmtree, runtime_dir(prefix), ignore_errors=True)
+        client = connect(app, prefix)
+        self.addCleanup(client.close)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            ports = {p: client.query(f'/bh/net/port,{p}') for p in range(4)}
+            if (ports[1]['tx_dropped'] and ports[2]['rx_dropped']) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertGreater(ports[1]['tx_dropped'], 0, f'Tx drops not on the Tx port: {ports}')
+        self.assertGreater(ports[2]['rx_dropped'], 0, f'runts not on the Rx port: {ports}')
+        self.assertGreater(ports[0]['rx'], 0, 'no load')
+        self.assertEqual([ports[0]['rx_dropped'], ports[0]['tx_dropped'], ports[1]['rx_dropped'],
+                          ports[2]['tx_dropped']], [0, 0, 0, 0], ports)
+
+
 # ---------------------------------------------------------------- trace
 
 EVENT = re.compile(r'^\[[^\]]*\] \([^)]*\) (?P<name>[\w.]+): \{ (?P<context>.*?) \}, \{ (?P<fields>.*) \}$')
@@ -230,6 +262,7 @@ def read_trace(trace_dir):
         assert m, f'babeltrace line not understood: {line}'
         events.append((m['name'], parse_fields(m['context'])['name'], parse_fields(m['fields'])))
     return events
+
 
 
 class Trace(unittest.TestCase):
