@@ -111,12 +111,9 @@ class Forwarder:
     def argv(self, progs, prefix, vdevs, nports):
         mask = hex((1 << nports) - 1)
         vdev_args = [a for v in vdevs for a in ('--vdev', v)]
-        if self.kind == 'bh':
-            return [progs['bh'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
-                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
-        if self.kind == 'l2fwd':
-            # l2fwd forwards on its main lcore: give it only the forwarding one.
-            return [progs['l2fwd'], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+        if self.kind in ('bh', 'l2fwd'):
+            # Both forward on their main lcore too: give them only the forwarding one.
+            return [progs[self.kind], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
                     *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
         return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *COMMON_EAL,
                 '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', '1',
