@@ -580,6 +580,22 @@ class Lcores(L2fwdTest):
         self.assert_placed(app, app.summary(), {0: (0, 1), 1: (1, 0)})
 
 
+class LongOptions(L2fwdTest):
+
+    def test_l2fwd_extra_long_options_take_equals_and_abbreviations(self):
+        # getopt_long's spellings: --name=value, and any unambiguous prefix.
+        json_path = self.path('spelled.json')
+        app = self.start(null_ports(2), [*TWO_PORTS, '--rx=adaptive', '--dur=1', '--app-t=100',
+                                         f'--js={json_path}'], summary=False)
+        self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
+        with open(app.out_path) as f:
+            self.assertIn('(net_null, adaptive)', f.read(), '--rx=adaptive not applied')
+        with open(json_path) as f:
+            summary = json.load(f)
+        self.assertLess(summary['seconds'], 5, '--dur=1 not applied')
+        self.assertGreater(summary['lcores'][FWD_LCORE]['app_task_runs'], 0, '--app-t=100 not applied')
+
+
 class IdlePorts(L2fwdTest):
 
     def idle_sleeps_per_second(self, *args):
