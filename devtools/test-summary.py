@@ -7,6 +7,11 @@ Counts GoogleTest cases from each test's XML report where the test finished
 and wrote a fresh one, and the meson test itself otherwise (a crash, a
 timeout, a script). Lists the failures, then prints as the last line
 `N passed, N failed` (with `, N skipped` when some were skipped).
+
+In CI (the environment has CI=true, as .ci/run sets it) a skipped test is
+a failure: a tool or a permission missing there must not turn a test into
+a silent pass. The last line then says how many of the failures were
+skips: `N passed, N failed (N skipped)`.
 """
 
 import json
@@ -95,6 +100,7 @@ def results(label, builddir):
 def main(args):
     if not args:
         sys.exit(__doc__)
+    skips_fail = os.environ.get('CI', '').lower() == 'true'
     counts = {'pass': 0, 'fail': 0, 'skip': 0}
     failed = []
     for arg in args:
@@ -105,15 +111,22 @@ def main(args):
             counts[outcome] += 1
             if outcome == 'fail':
                 failed.append(name)
+            elif outcome == 'skip' and skips_fail:
+                failed.append(f'{name} (skipped, a failure in CI)')
     if failed:
         print('FAILED:')
         for name in failed:
             print(f'  {name}')
-    line = f"{counts['pass']} passed, {counts['fail']} failed"
-    if counts['skip']:
-        line += f", {counts['skip']} skipped"
+    if skips_fail:
+        line = f"{counts['pass']} passed, {counts['fail'] + counts['skip']} failed"
+        if counts['skip']:
+            line += f" ({counts['skip']} skipped)"
+    else:
+        line = f"{counts['pass']} passed, {counts['fail']} failed"
+        if counts['skip']:
+            line += f", {counts['skip']} skipped"
     print(line)
-    return 1 if counts['fail'] else 0
+    return 1 if counts['fail'] or (skips_fail and counts['skip']) else 0
 
 
 if __name__ == '__main__':

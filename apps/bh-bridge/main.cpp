@@ -155,26 +155,28 @@ void register_telemetry()
 void print_stats(const bridge::options &o, double dt, bh::net::port_stats *last, const fdb &table,
 		 const bridge::forwarder &fwd)
 {
-	printf("\nPort statistics (bh-bridge) ========================\n%-6s %14s %14s %12s %10s %10s\n", "port",
-	       "received", "sent", "dropped", "rx Mpps", "tx Mpps");
+	printf("\nPort statistics (bh-bridge) ========================\n%-6s %14s %14s %12s %12s %10s %10s\n", "port",
+	       "received", "sent", "rx dropped", "tx dropped", "rx Mpps", "tx Mpps");
 	bh::net::port_stats total;
 	for (uint16_t p = 0; p < 64; p++) {
 		if (!(o.portmask >> p & 1))
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
-		printf("%-6u %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %10.3f %10.3f\n", p, s.rx, s.tx, s.dropped,
+		printf("%-6u %14" PRIu64 " %14" PRIu64 " %12" PRIu64 " %12" PRIu64 " %10.3f %10.3f\n", p, s.rx, s.tx,
+		       s.rx_dropped, s.tx_dropped,
 		       dt > 0 ? double(s.rx - last[p].rx) / dt / 1e6 : 0.0,
 		       dt > 0 ? double(s.tx - last[p].tx) / dt / 1e6 : 0.0);
 		last[p] = s;
 		total.rx += s.rx;
 		total.tx += s.tx;
-		total.dropped += s.dropped;
+		total.rx_dropped += s.rx_dropped;
+		total.tx_dropped += s.tx_dropped;
 	}
 	/* l2fwd's aggregate lines, which the throughput harness reads. */
 	printf("Aggregate statistics ===============================\n"
 	       "Total packets sent: %18" PRIu64 "\nTotal packets received: %14" PRIu64
 	       "\nTotal packets dropped: %15" PRIu64 "\n",
-	       total.tx, total.rx, total.dropped);
+	       total.tx, total.rx, total.rx_dropped + total.tx_dropped);
 	printf("Bridge =============================================\n");
 	int col = 0;
 	for (const counter &c : bridge_counters(table.stats(), fwd.stats()))
@@ -210,9 +212,9 @@ void write_json(const bridge::options &o, double seconds, const std::vector<coun
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
 		fprintf(f,
-			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"dropped\": %" PRIu64
-			", \"mac\": \"%s\", \"driver\": \"%s\"}",
-			sep, p, s.rx, s.tx, s.dropped, ports_info[p].mac, ports_info[p].driver);
+			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64
+			", \"tx_dropped\": %" PRIu64 ", \"mac\": \"%s\", \"driver\": \"%s\"}",
+			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, ports_info[p].mac, ports_info[p].driver);
 		rx_total += s.rx;
 		sep = ",";
 	}

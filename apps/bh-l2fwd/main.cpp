@@ -1,17 +1,25 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /*
- * bh-l2fwd: DPDK's l2fwd on bottom halves. Each worker lcore's Rx queues are
- * polled (or woken by Rx interrupts) into NET_RX, whose handler rewrites the
- * MAC addresses as l2fwd does and transmits on the paired port through
- * NET_TX; the main lcore prints l2fwd's statistics plus the bottom-half
- * counters, and a JSON summary at exit.
+ * bh-l2fwd: DPDK's l2fwd on bottom halves. Every lcore, the main one
+ * included, runs the framework's loop; the Rx ports are dealt out to the
+ * lcores as l2fwd deals them, and each lcore's queues are polled (or woken
+ * by Rx interrupts) into NET_RX, whose handler rewrites the MAC addresses
+ * as l2fwd does and transmits on the paired port through NET_TX. Nothing
+ * else runs on the packet path: a timer on the main lcore queues the
+ * statistics, which a work queue's worker prints in process context, and a
+ * thread of its own takes SIGINT/SIGTERM and the end of --duration and
+ * asks the loops to stop. The JSON summary is written at exit.
  */
+#include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cerrno>
 #include <chrono>
 #include <cinttypes>
 #include <csignal>
 #include <cstdio>
 #include <cstring>
+#include <pthread.h>
 #include <string>
 #include <thread>
 
@@ -30,11 +38,11 @@
 #include "bh_netdev.h"
 #include "bh_port.h"
 #include "bh_softirq.h"
+#include "bh_timer.h"
+#include "bh_workqueue.h"
 #include "options.h"
 
 namespace {
-
-std::atomic<bool> quit{false};
 
 /* What l2fwd's l2fwd_simple_forward does, as a packet handler. */
 class forwarder : public bh::net::packet_handler {
@@ -99,6 +107,7 @@ public:
 		return false;
 	}
 	void set_work(unsigned ns) { cycles_ = uint64_t(double(ns) * double(rte_get_tsc_hz()) / 1e9); }
+	bool enabled() const { return cycles_ != 0; }
 	uint64_t runs() const { return runs_.load(std::memory_order_relaxed); }
 
 private:
@@ -108,42 +117,67 @@ private:
 
 app_task app_tasks[RTE_MAX_LCORE];
 
-struct port_snapshot {
-	bh::net::port_stats st;
+/* The counters at the last report, for the rates of the next. */
+struct snapshot {
+	bh::net::port_stats port[RTE_MAX_ETHPORTS];
+	std::chrono::steady_clock::time_point at;
 };
 
-void print_stats(const l2fwd::options &o, double dt, port_snapshot *last)
+/*
+ * l2fwd's report, its per-port and aggregate lines as it prints them
+ * ("Packets dropped" are the Tx drops, l2fwd's meaning) plus the Rx-side
+ * drops and the rates since @p last, then the bottom-half counters.
+ */
+void print_stats(const l2fwd::plan &plan, snapshot &last)
 {
+	const auto now = std::chrono::steady_clock::now();
+	const double dt = std::chrono::duration<double>(now - last.at).count();
+	auto mpps = [dt](uint64_t now_n, uint64_t then_n) { return dt > 0 ? double(now_n - then_n) / dt / 1e6 : 0.0; };
 	printf("\nPort statistics ====================================\n");
-	uint64_t rx = 0, tx = 0, dropped = 0;
+	bh::net::port_stats total;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		if (!(o.portmask >> p & 1))
+		if (!plan.forwards(p))
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
 		printf("Statistics for port %u ------------------------------\n"
 		       "Packets sent: %24" PRIu64 "  (%.3f Mpps)\nPackets received: %20" PRIu64
-		       "  (%.3f Mpps)\nPackets dropped: %21" PRIu64 "\n",
-		       p, s.tx, dt > 0 ? double(s.tx - last[p].st.tx) / dt / 1e6 : 0.0, s.rx,
-		       dt > 0 ? double(s.rx - last[p].st.rx) / dt / 1e6 : 0.0, s.dropped);
-		last[p].st = s;
-		rx += s.rx;
-		tx += s.tx;
-		dropped += s.dropped;
+		       "  (%.3f Mpps)\nPackets dropped: %21" PRIu64 "\nPackets dropped on Rx: %15" PRIu64 "\n",
+		       p, s.tx, mpps(s.tx, last.port[p].tx), s.rx, mpps(s.rx, last.port[p].rx), s.tx_dropped,
+		       s.rx_dropped);
+		last.port[p] = s;
+		total.rx += s.rx;
+		total.tx += s.tx;
+		total.tx_dropped += s.tx_dropped;
+		total.rx_dropped += s.rx_dropped;
 	}
+	last.at = now;
 	printf("Aggregate statistics ===============================\n"
 	       "Total packets sent: %18" PRIu64 "\nTotal packets received: %14" PRIu64
-	       "\nTotal packets dropped: %15" PRIu64 "\n",
-	       tx, rx, dropped);
+	       "\nTotal packets dropped: %15" PRIu64 "\nTotal packets dropped on Rx: %9" PRIu64 "\n",
+	       total.tx, total.rx, total.tx_dropped, total.rx_dropped);
 	printf("Bottom halves ======================================\n");
 	bh::net::net_dump(stdout);
-	if (o.app_task_ns) {
-		unsigned l;
-		RTE_LCORE_FOREACH_WORKER(l)
-		printf("App task on lcore %u: %" PRIu64 " runs\n", l, app_tasks[l].runs());
+	unsigned l;
+	RTE_LCORE_FOREACH(l)
+	{
+		if (app_tasks[l].enabled())
+			printf("App task on lcore %u: %" PRIu64 " runs\n", l, app_tasks[l].runs());
 	}
 	printf("====================================================\n");
 	fflush(stdout);
 }
+
+/* -T: a periodic timer on the main lcore queues the report; a worker prints it. */
+struct periodic_stats {
+	const l2fwd::plan *plan;
+	snapshot last;
+	bh::work print{[](void *self) {
+		auto &s = *static_cast<periodic_stats *>(self);
+		print_stats(*s.plan, s.last);
+	}, this};
+	bh::timer tick{[](bh::timer &, void *self) { bh::schedule_work(static_cast<periodic_stats *>(self)->print); },
+		       this};
+};
 
 /* Read before the ports close, for the summary written after. */
 struct port_info {
@@ -152,31 +186,28 @@ struct port_info {
 };
 port_info ports_info[RTE_MAX_ETHPORTS];
 
-void write_json(const l2fwd::options &o, double seconds, unsigned in_use_start, unsigned in_use_end)
+void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_use_start, unsigned in_use_end)
 {
-	FILE *f = o.json == "-" ? stdout : fopen(o.json.c_str(), "w");
-	if (!f) {
-		fprintf(stderr, "bh-l2fwd: cannot write the JSON summary to %s: %s\n", o.json.c_str(), strerror(errno));
-		return;
-	}
 	uint64_t drops[unsigned(bh::net::drop_reason::count)] = {};
 	uint64_t rx_total = 0;
 	fprintf(f, "{\n  \"seconds\": %.3f,\n  \"ports\": {", seconds);
 	const char *sep = "";
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		if (!(o.portmask >> p & 1))
+		if (!plan.forwards(p))
 			continue;
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
-		fprintf(f, "%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"dropped\": %" PRIu64
-			", \"mac\": \"%s\", \"driver\": \"%s\"}",
-			sep, p, s.rx, s.tx, s.dropped, ports_info[p].mac, ports_info[p].driver);
+		fprintf(f,
+			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64
+			", \"tx_dropped\": %" PRIu64 ", \"tx_port\": %u, \"lcore\": %u, \"mac\": \"%s\", \"driver\": \"%s\"}",
+			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, plan.tx[p], plan.lcore[p], ports_info[p].mac,
+			ports_info[p].driver);
 		rx_total += s.rx;
 		sep = ",";
 	}
 	fprintf(f, "\n  },\n  \"lcores\": {");
 	sep = "";
 	unsigned l;
-	RTE_LCORE_FOREACH_WORKER(l)
+	RTE_LCORE_FOREACH(l)
 	{
 		const bh::net::lcore_net_stats s = bh::net::net_lcore_stats(l);
 		const bh::lcore_stats ls = bh::lcore_get_stats(l);
@@ -211,10 +242,55 @@ int fatal(const char *what, int rc)
 	return 1;
 }
 
+/*
+ * SIGINT and SIGTERM are blocked in every thread (from before the EAL makes
+ * its own) and taken by the stopper's sigtimedwait: no handler runs in
+ * the middle of an lcore's loop, and the stop is a plain call.
+ */
+sigset_t stop_signals()
+{
+	sigset_t set;
+	sigemptyset(&set);
+	sigaddset(&set, SIGINT);
+	sigaddset(&set, SIGTERM);
+	return set;
+}
+
+/* Waits for a stop signal or the end of @p duration_s (0: none), then asks every lcore's loop to return. */
+void stopper(double duration_s)
+{
+	const sigset_t set = stop_signals();
+	const auto end = std::chrono::steady_clock::now() + std::chrono::duration<double>(duration_s);
+	for (;;) {
+		int sig;
+		if (duration_s <= 0) {
+			if (sigwait(&set, &sig) == 0)
+				break;
+			continue;
+		}
+		const auto left = std::chrono::duration_cast<std::chrono::nanoseconds>(end - std::chrono::steady_clock::now());
+		if (left.count() <= 0)
+			break;
+		const timespec ts{time_t(left.count() / 1000000000), long(left.count() % 1000000000)};
+		if (sigtimedwait(&set, nullptr, &ts) >= 0 || errno == EAGAIN)
+			break;
+	}
+	unsigned l;
+	RTE_LCORE_FOREACH(l)
+	bh::lcore_request_stop(l);
+}
+
+const char *mode_name(bh::net::rx_mode m)
+{
+	return m == bh::net::rx_mode::poll ? "poll" : m == bh::net::rx_mode::interrupt ? "interrupt" : "adaptive";
+}
+
 } // namespace
 
 int main(int argc, char **argv)
 {
+	const sigset_t stops = stop_signals();
+	pthread_sigmask(SIG_BLOCK, &stops, nullptr);
 	bh::eal_options eo;
 	eo.lcores = "0-1";
 	eo.memory_mb = 512;
@@ -222,43 +298,64 @@ int main(int argc, char **argv)
 	if (!bh::cli::init_eal("bh-l2fwd", eo, argc, argv))
 		return 2;
 	l2fwd::options o;
-	if (const int rc = l2fwd::parse(argc, argv, o))
+	bool help;
+	if (const int rc = l2fwd::parse(argc, argv, o, help); rc || help) {
+		bh::eal_cleanup();
 		return rc;
-	static uint16_t pair[RTE_MAX_ETHPORTS];
-	if (const int rc = l2fwd::resolve(o, pair))
+	}
+	printf("MAC updating %s\n", o.mac_updating ? "enabled" : "disabled");
+	static l2fwd::plan plan;
+	if (const int rc = l2fwd::resolve(o, plan)) {
+		bh::eal_cleanup();
 		return rc;
-
-	unsigned nports = 0;
+	}
+	/* Checked now, not after the run: a summary that cannot be written must not cost the run. */
+	FILE *json = nullptr;
+	if (!o.json.empty() && !(json = o.json == "-" ? stdout : fopen(o.json.c_str(), "w"))) {
+		fprintf(stderr, "bh-l2fwd: cannot write the JSON summary to %s: %s\n", o.json.c_str(), strerror(errno));
+		bh::eal_cleanup();
+		return 2;
+	}
+	if (plan.odd)
+		printf("Notice: odd number of ports in portmask.\n");
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-		nports += o.portmask >> p & 1;
+		if (plan.forwards(p))
+			printf("Lcore %u: RX port %u TX port %u\n", plan.lcore[p], p, plan.tx[p]);
+
 	bh::net::port_conf pc;
 	pc.rx_interrupts = o.mode != bh::net::rx_mode::poll;
-	rte_mempool *pool = bh::net::mempool_create("l2fwd_pool", bh::net::mempool_size(nports, pc, rte_lcore_count()));
+	pc.promiscuous = o.promiscuous;
+	rte_mempool *pool = bh::net::mempool_create(
+		"l2fwd_pool", bh::net::mempool_size(unsigned(std::popcount(plan.ports)), pc, rte_lcore_count()));
 	if (!pool)
 		return 1;
 	const unsigned in_use_start = rte_mempool_in_use_count(pool);
 	if (const int rc = bh::net::net_init())
 		return fatal("net_init", rc);
 
-	static forwarder fwd(pair, o.mac_updating, o.frame_checks);
-	unsigned lcore = rte_get_next_lcore(-1, 1, 0), on_lcore = 0;
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		if (!(o.portmask >> p & 1))
+	static forwarder fwd(plan.tx, o.mac_updating, o.frame_checks);
+	uint16_t port;
+	RTE_ETH_FOREACH_DEV(port)
+	{
+		if (!plan.forwards(port)) {
+			printf("Skipping disabled port %u\n", port);
 			continue;
-		if (const int rc = bh::net::port_configure(p, pc, pool))
-			return fatal(("port " + std::to_string(p) + " set-up").c_str(), rc);
-		if (const int rc = bh::net::port_start(p))
-			return fatal(("port " + std::to_string(p) + " start").c_str(), rc);
-		rte_ether_addr mac;
-		rte_eth_macaddr_get(p, &mac);
-		rte_ether_format_addr(ports_info[p].mac, sizeof(ports_info[p].mac), &mac);
-		ports_info[p].driver = bh::net::port_driver(p);
-		if (on_lcore == o.queues) {
-			lcore = rte_get_next_lcore(lcore, 1, 0);
-			on_lcore = 0;
 		}
-		on_lcore++;
-		bh::net::rxq_conf rxq{p, 0, lcore, o.mode, &fwd};
+		printf("Initializing port %u... ", port);
+		if (const int rc = bh::net::port_configure(port, pc, pool))
+			return fatal(("port " + std::to_string(port) + " set-up").c_str(), rc);
+		if (const int rc = bh::net::port_start(port))
+			return fatal(("port " + std::to_string(port) + " start").c_str(), rc);
+		rte_ether_addr mac;
+		rte_eth_macaddr_get(port, &mac);
+		rte_ether_format_addr(ports_info[port].mac, sizeof(ports_info[port].mac), &mac);
+		ports_info[port].driver = bh::net::port_driver(port);
+		printf("done: \nPort %u, MAC address: %s\n\n", port, ports_info[port].mac);
+	}
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+		if (!plan.forwards(p))
+			continue;
+		bh::net::rxq_conf rxq{p, 0, plan.lcore[p], o.mode, &fwd};
 		rxq.max_backoff_ns = uint64_t(o.max_backoff_us) * 1000;
 		const int rc = bh::net::net_add_rxq(rxq);
 		if (rc == -ENOTSUP) {
@@ -266,65 +363,74 @@ int main(int argc, char **argv)
 				bh::net::port_driver(p));
 			return 1;
 		}
-		if (rc || bh::net::net_add_txq(pair[p], 0, lcore))
+		if (rc || bh::net::net_add_txq(plan.tx[p], 0, plan.lcore[p]))
 			return fatal("binding queues to lcores", rc ? rc : EINVAL);
-		printf("bh-l2fwd: lcore %u: Rx port %u -> Tx port %u (%s, %s)\n", lcore, p, pair[p],
-		       bh::net::port_driver(p),
-		       o.mode == bh::net::rx_mode::poll ? "poll" : o.mode == bh::net::rx_mode::interrupt ? "interrupt" : "adaptive");
-	}
-
-	signal(SIGINT, [](int) { quit = true; });
-	signal(SIGTERM, [](int) { quit = true; });
-	if (o.app_task_ns) {
-		unsigned l;
-		RTE_LCORE_FOREACH_WORKER(l)
-		{
-			app_tasks[l].set_work(o.app_task_ns);
-			if (const int rc = bh::lcore_add_task(l, app_tasks[l]))
-				return fatal("adding the app task", rc);
+		if (o.app_task_ns && !app_tasks[plan.lcore[p]].enabled()) {
+			app_tasks[plan.lcore[p]].set_work(o.app_task_ns);
+			if (const int rc2 = bh::lcore_add_task(plan.lcore[p], app_tasks[plan.lcore[p]]))
+				return fatal("adding the app task", rc2);
 		}
+		printf("bh-l2fwd: lcore %u: Rx port %u -> Tx port %u (%s, %s)\n", plan.lcore[p], p, plan.tx[p],
+		       bh::net::port_driver(p), mode_name(o.mode));
 	}
+	fflush(stdout);
+
 	if (const int rc = bh::start())
 		return fatal("bh::start", rc);
 	/* dpdk-dumpcap can attach if the EAL has shared config and hugepages; else a logged no-op (bh_capture.h). */
 	bh::net::capture_init();
-	unsigned w;
-	RTE_LCORE_FOREACH_WORKER(w)
-	{
-		bh::lcore_set_idle(w, o.mode == bh::net::rx_mode::poll ? bh::idle_mode::poll : bh::idle_mode::sleep);
-		rte_eal_remote_launch(bh::lcore_main, nullptr, w);
-	}
+	/* A polling lcore spins only if it has ports to poll; the others sleep until there is work. */
+	bool polls[RTE_MAX_LCORE] = {};
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
+		polls[plan.lcore[p]] |= plan.forwards(p) && o.mode == bh::net::rx_mode::poll;
+	unsigned l;
+	RTE_LCORE_FOREACH(l)
+	bh::lcore_set_idle(l, polls[l] ? bh::idle_mode::poll : bh::idle_mode::sleep);
 
-	static port_snapshot last[RTE_MAX_ETHPORTS];
 	const auto t0 = std::chrono::steady_clock::now();
-	auto printed = t0;
-	auto elapsed = [&] { return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count(); };
-	while (!quit && (o.duration_s <= 0 || elapsed() < o.duration_s)) {
-		std::this_thread::sleep_for(std::chrono::milliseconds(20));
-		const double since = std::chrono::duration<double>(std::chrono::steady_clock::now() - printed).count();
-		if (o.period_s && since >= o.period_s) {
-			print_stats(o, since, last);
-			printed = std::chrono::steady_clock::now();
+	int loop_rc;
+	double seconds;
+	{
+		/* Gone before the EAL is: its timer belongs to rte_timer. */
+		periodic_stats stats;
+		stats.plan = &plan;
+		stats.last.at = t0;
+		if (o.period_s) {
+			const uint64_t period_ns = uint64_t(o.period_s) * 1000000000;
+			if (const int rc = bh::timer_mod_on(rte_get_main_lcore(), stats.tick, period_ns, period_ns); rc < 0)
+				return fatal("arming the statistics timer", rc);
 		}
+		std::thread stop_thread(stopper, o.duration_s);
+		RTE_LCORE_FOREACH_WORKER(l)
+		rte_eal_remote_launch(bh::lcore_main, nullptr, l);
+		loop_rc = bh::lcore_run();
+		seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+		/* The stopper may still wait (the loop ended otherwise): wake it; it asks the other lcores to stop. */
+		pthread_kill(stop_thread.native_handle(), SIGTERM);
+		stop_thread.join();
+		/* Stop taking packets, let the loops drain, flush and free what is in flight. */
+		bh::timer_del_sync(stats.tick);
+		bh::cancel_work_sync(stats.print);
 	}
-	const double seconds = elapsed();
-
-	/* Stop taking packets, let the loops drain, flush and free what is in flight. */
 	/* bh::stop() also flushes and frees what the net layer still holds. */
 	bh::stop();
 	rte_eal_mp_wait_lcore();
+	if (loop_rc)
+		return fatal("the main lcore's loop", loop_rc);
 	/* The final rates are averages over the whole run. */
-	static port_snapshot from_start[RTE_MAX_ETHPORTS];
-	print_stats(o, seconds, from_start);
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		if (!(o.portmask >> p & 1))
+	snapshot from_start;
+	from_start.at = t0;
+	print_stats(plan, from_start);
+	RTE_ETH_FOREACH_DEV(port)
+	{
+		if (!plan.forwards(port))
 			continue;
-		rte_eth_dev_stop(p);
-		rte_eth_dev_close(p);
+		rte_eth_dev_stop(port);
+		rte_eth_dev_close(port);
 	}
 	const unsigned in_use_end = rte_mempool_in_use_count(pool);
-	if (!o.json.empty())
-		write_json(o, seconds, in_use_start, in_use_end);
+	if (json)
+		write_json(json, plan, seconds, in_use_start, in_use_end);
 	rte_mempool_free(pool);
 	bh::eal_cleanup();
 	return 0;

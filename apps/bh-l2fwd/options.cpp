@@ -1,5 +1,8 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <bit>
 #include <cerrno>
+#include <cstdarg>
+#include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -8,6 +11,7 @@
 #include <rte_cfgfile.h>
 #include <rte_ethdev.h>
 #include <rte_lcore.h>
+#include <rte_string_fns.h>
 
 #include "bh_cli.h"
 #include "options.h"
@@ -16,14 +20,23 @@ namespace l2fwd {
 
 namespace {
 
-int fail(const char *fmt, const char *what)
+/* l2fwd's limits: -q below MAX_RX_QUEUE_PER_LCORE, -T below MAX_TIMER_PERIOD. */
+constexpr unsigned max_queues = 15, max_period_s = 86399;
+
+int fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+int fail(const char *fmt, ...)
 {
+	va_list ap;
+	va_start(ap, fmt);
 	fprintf(stderr, "bh-l2fwd: ");
-	fprintf(stderr, fmt, what);
+	vfprintf(stderr, fmt, ap);
 	fputc('\n', stderr);
+	va_end(ap);
 	return 2;
 }
 
+/* l2fwd_parse_portmask(): hexadecimal, "0x" or not, not zero. */
 int parse_portmask(const char *s, uint64_t &mask)
 {
 	char *end = nullptr;
@@ -45,10 +58,8 @@ int parse_bool(const char *s, bool &b, const char *what)
 		b = true;
 	else if (!strcmp(s, "no") || !strcmp(s, "0") || !strcmp(s, "off") || !strcmp(s, "false"))
 		b = false;
-	else {
-		fprintf(stderr, "bh-l2fwd: invalid %s '%s': expected yes or no\n", what, s);
-		return 2;
-	}
+	else
+		return fail("invalid %s '%s': expected yes or no", what, s);
 	return 0;
 }
 
@@ -65,22 +76,46 @@ int parse_mode(const char *s, bh::net::rx_mode &m)
 	return 0;
 }
 
-/* "(0,1)(2,3)", as l2fwd's --portmap. */
-int parse_portmap(const char *s, std::vector<std::pair<uint16_t, uint16_t>> &map)
+/*
+ * l2fwd_parse_port_pair_config(), to the letter, so that the same strings
+ * pass: every "(" up to the next ")" is a pair, split at its first comma
+ * by rte_strsplit; each field is read by strtoul in base 0 up to the first
+ * character that is not part of the number, and must name a port id below
+ * RTE_MAX_ETHPORTS. What lies between the pairs is ignored, so
+ * "(0,1)(2,3)", "(0,1),(2,3)" and "(0, 1) (2, 3)" mean the same.
+ */
+int parse_portmap(const char *s, std::optional<std::vector<std::pair<uint16_t, uint16_t>>> &map)
 {
-	map.clear();
-	const char *p = s;
-	while (*p) {
-		unsigned a, b;
-		int n = 0;
-		if (sscanf(p, " (%u ,%u ) %n", &a, &b, &n) != 2 || n == 0 || a >= RTE_MAX_ETHPORTS ||
-		    b >= RTE_MAX_ETHPORTS)
-			return fail("invalid port map '%s': expected pairs such as (0,1)(2,3)", s);
-		map.emplace_back(uint16_t(a), uint16_t(b));
-		p += n;
+	std::vector<std::pair<uint16_t, uint16_t>> pairs;
+	const char *p, *p0 = s;
+	while ((p = strchr(p0, '(')) != nullptr) {
+		++p;
+		p0 = strchr(p, ')');
+		if (!p0)
+			return fail("invalid port map '%s': a '(' without its ')'", s);
+		char inner[256];
+		const size_t size = size_t(p0 - p);
+		if (size >= sizeof(inner))
+			return fail("invalid port map '%s': a pair longer than %zu characters", s, sizeof(inner) - 1);
+		memcpy(inner, p, size);
+		inner[size] = '\0';
+		char *fields[2];
+		unsigned long ids[2];
+		if (rte_strsplit(inner, sizeof(inner), fields, 2, ',') != 2)
+			return fail("invalid port map '%s': expected pairs of port ids such as (0,1)(2,3)", s);
+		for (int i = 0; i < 2; i++) {
+			char *end;
+			errno = 0;
+			ids[i] = strtoul(fields[i], &end, 0);
+			if (errno || end == fields[i] || ids[i] >= RTE_MAX_ETHPORTS)
+				return fail("invalid port map '%s': '%s' is not a port id below %d", s, fields[i],
+					    RTE_MAX_ETHPORTS);
+		}
+		if (pairs.size() >= RTE_MAX_ETHPORTS / 2)
+			return fail("invalid port map '%s': more than %d pairs", s, RTE_MAX_ETHPORTS / 2);
+		pairs.emplace_back(uint16_t(ids[0]), uint16_t(ids[1]));
 	}
-	if (map.empty())
-		return fail("invalid port map '%s': expected pairs such as (0,1)(2,3)", s);
+	map = std::move(pairs);
 	return 0;
 }
 
@@ -90,9 +125,11 @@ int apply(options &o, const char *key, const char *value)
 	if (!strcmp(key, "portmask"))
 		return parse_portmask(value, o.portmask);
 	if (!strcmp(key, "queues"))
-		return parse_uint(value, o.queues, "queue count", 1, 16);
+		return parse_uint(value, o.queues, "queue count", 1, max_queues);
 	if (!strcmp(key, "period"))
-		return parse_uint(value, o.period_s, "stats period", 0, 86400);
+		return parse_uint(value, o.period_s, "stats period", 0, max_period_s);
+	if (!strcmp(key, "promiscuous"))
+		return parse_bool(value, o.promiscuous, "promiscuous");
 	if (!strcmp(key, "mac-updating"))
 		return parse_bool(value, o.mac_updating, "mac-updating");
 	if (!strcmp(key, "portmap"))
@@ -134,6 +171,8 @@ int load_config(const char *path, options &o)
 	return rc;
 }
 
+const char short_options[] = "p:Pq:T:h";
+
 const option long_options[] = {
 	{"mac-updating", no_argument, nullptr, 'M'},
 	{"no-mac-updating", no_argument, nullptr, 'N'},
@@ -149,42 +188,102 @@ const option long_options[] = {
 	{nullptr, 0, nullptr, 0},
 };
 
+/*
+ * l2fwd's own long options. getopt_long takes any unambiguous prefix of a
+ * long option; bh-l2fwd's extra options make some of l2fwd's prefixes
+ * ambiguous ("--no" is also "--no-frame-checks"): those keep l2fwd's
+ * meaning.
+ */
+const option l2fwd_long_options[] = {
+	{"no-mac-updating", no_argument, nullptr, 'N'},
+	{"portmap", required_argument, nullptr, 'm'},
+};
+
+/* The l2fwd option that @p arg ("--name" or "--name=value") abbreviates, or nullptr. */
+const option *l2fwd_abbreviation(const char *arg)
+{
+	if (strncmp(arg, "--", 2) != 0)
+		return nullptr;
+	const char *name = arg + 2;
+	const size_t len = strcspn(name, "=");
+	if (!len)
+		return nullptr;
+	const option *found = nullptr;
+	for (const option &lo : l2fwd_long_options)
+		if (!strncmp(lo.name, name, len)) {
+			if (found)
+				return nullptr;
+			found = &lo;
+		}
+	return found;
+}
+
 const char usage[] =
-	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
+	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
 	"       [--portmap \"(0,1)(2,3)\"] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
 	"       [--duration SECONDS] [--json FILE|-] [--app-task NS] [--no-frame-checks]\n"
 	"       [--max-backoff US]\n";
 
+/*
+ * The files --config names, in order, found by getopt_long itself so that
+ * every spelling it accepts counts and no option's value is taken for one.
+ */
+std::vector<std::string> config_files(int argc, char **argv)
+{
+	std::vector<std::string> files;
+	opterr = 0;
+	optind = 0; /* 0, not 1: a full re-initialisation of GNU getopt */
+	for (int c; (c = getopt_long(argc, argv, short_options, long_options, nullptr)) != -1;)
+		if (c == 'c')
+			files.emplace_back(optarg);
+	return files;
+}
+
 } // namespace
 
-int parse(int argc, char **argv, options &o)
+int parse(int argc, char **argv, options &o, bool &help)
 {
-	/* The config file first, so that the command line overrides it. */
-	for (int i = 1; i + 1 < argc; i++)
-		if (!strcmp(argv[i], "--config"))
-			if (const int rc = load_config(argv[i + 1], o))
-				return rc;
-	opterr = 0;
-	optind = 1;
-	for (int c; (c = getopt_long(argc, argv, "p:q:T:h", long_options, nullptr)) != -1;) {
+	help = false;
+	/* The config files first, so that the command line overrides them. */
+	for (const std::string &file : config_files(argc, argv))
+		if (const int rc = load_config(file.c_str(), o))
+			return rc;
+	optind = 0;
+	for (int c; (c = getopt_long(argc, argv, short_options, long_options, nullptr)) != -1;) {
+		const char *value = optarg;
+		if (c == '?') {
+			const char *arg = argv[optind - 1];
+			const option *l2 = l2fwd_abbreviation(arg);
+			if (!l2)
+				return fail("unknown, ambiguous or incomplete option '%s' (see --help)", arg);
+			const char *eq = strchr(arg, '=');
+			if (l2->has_arg == no_argument && eq)
+				return fail("option '--%s' takes no value: '%s'", l2->name, arg);
+			if (l2->has_arg == required_argument && !eq && optind >= argc)
+				return fail("option '--%s' needs a value", l2->name);
+			c = l2->val;
+			value = l2->has_arg == no_argument ? nullptr : eq ? eq + 1 : argv[optind++];
+		}
 		int rc = 0;
 		switch (c) {
-		case 'p': rc = apply(o, "portmask", optarg); break;
-		case 'q': rc = apply(o, "queues", optarg); break;
-		case 'T': rc = apply(o, "period", optarg); break;
+		case 'p': rc = apply(o, "portmask", value); break;
+		case 'P': o.promiscuous = true; break;
+		case 'q': rc = apply(o, "queues", value); break;
+		case 'T': rc = apply(o, "period", value); break;
 		case 'M': o.mac_updating = true; break;
 		case 'N': o.mac_updating = false; break;
-		case 'm': rc = apply(o, "portmap", optarg); break;
-		case 'r': rc = apply(o, "rx-mode", optarg); break;
-		case 'd': rc = apply(o, "duration", optarg); break;
-		case 'j': o.json = optarg; break;
-		case 'a': rc = apply(o, "app-task", optarg); break;
+		case 'm': rc = apply(o, "portmap", value); break;
+		case 'r': rc = apply(o, "rx-mode", value); break;
+		case 'd': rc = apply(o, "duration", value); break;
+		case 'j': o.json = value; break;
+		case 'a': rc = apply(o, "app-task", value); break;
 		case 'F': o.frame_checks = false; break;
-		case 'B': rc = apply(o, "max-backoff", optarg); break;
+		case 'B': rc = apply(o, "max-backoff", value); break;
 		case 'c': break;
-		case 'h': fputs(usage, stdout); exit(0);
-		default:
-			return fail("unknown or incomplete option '%s' (see --help)", argv[optind - 1]);
+		case 'h':
+			fputs(usage, stdout);
+			help = true;
+			return 0;
 		}
 		if (rc)
 			return rc;
@@ -198,55 +297,76 @@ int parse(int argc, char **argv, options &o)
 	return 0;
 }
 
-int resolve(const options &o, uint16_t pair[RTE_MAX_ETHPORTS])
+int resolve(const options &o, plan &p)
 {
 	const unsigned nports = rte_eth_dev_count_avail();
-	std::vector<uint16_t> enabled;
-	for (unsigned p = 0; p < 64; p++) {
-		if (!(o.portmask >> p & 1))
-			continue;
-		if (p >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(uint16_t(p))) {
-			fprintf(stderr, "bh-l2fwd: port mask 0x%" PRIx64 " names port %u, but only %u ports exist\n",
-				o.portmask, p, nports);
-			return 2;
+	if (!nports)
+		return fail("%s", "no Ethernet ports: give some with --vdev, or a NIC with -a");
+	uint64_t mask = o.portmask;
+	/* l2fwd's check_port_pair_config(): only the ports the map pairs forward. */
+	if (o.portmap) {
+		uint64_t paired = 0;
+		for (auto [a, b] : *o.portmap) {
+			uint64_t pair = 0;
+			for (const uint16_t port : {a, b}) {
+				if (!(mask >> port & 1))
+					return fail("port map: port %u is not in the port mask 0x%" PRIx64, port, mask);
+				if (!rte_eth_dev_is_valid_port(port))
+					return fail("port map: port %u does not exist (%u ports)", port, nports);
+				pair |= uint64_t(1) << port;
+			}
+			if (paired & pair)
+				return fail("port map: pair (%u,%u) names a port of another pair", a, b);
+			paired |= pair;
 		}
-		enabled.push_back(uint16_t(p));
+		mask &= paired;
+		if (!mask)
+			return fail("%s", "the port map pairs no port: nothing to forward");
 	}
-	for (unsigned p = 0; p < RTE_MAX_ETHPORTS; p++)
-		pair[p] = RTE_MAX_ETHPORTS;
-	if (o.portmap.empty()) {
-		if (enabled.size() % 2) {
-			fprintf(stderr, "bh-l2fwd: %zu ports enabled: an even number is needed to pair them (or give --portmap)\n",
-				enabled.size());
-			return 2;
-		}
-		for (size_t i = 0; i < enabled.size(); i += 2) {
-			pair[enabled[i]] = enabled[i + 1];
-			pair[enabled[i + 1]] = enabled[i];
+	for (unsigned port = 0; port < 64; port++)
+		if ((mask >> port & 1) && (port >= RTE_MAX_ETHPORTS || !rte_eth_dev_is_valid_port(uint16_t(port))))
+			return fail("port mask 0x%" PRIx64 " names port %u, but only %u ports exist", mask, port, nports);
+	p = plan{};
+	p.ports = mask;
+
+	if (o.portmap) {
+		for (auto [a, b] : *o.portmap) {
+			p.tx[a] = b;
+			p.tx[b] = a;
 		}
 	} else {
-		for (auto [a, b] : o.portmap) {
-			if (!(o.portmask >> a & 1) || !(o.portmask >> b & 1) || a == b || pair[a] != RTE_MAX_ETHPORTS ||
-			    pair[b] != RTE_MAX_ETHPORTS) {
-				fprintf(stderr, "bh-l2fwd: invalid port map: pair (%u,%u) names a port outside the mask, "
-						"twice, or with itself\n", a, b);
-				return 2;
+		unsigned n = 0;
+		uint16_t last = 0;
+		for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; port++) {
+			if (!p.forwards(port))
+				continue;
+			if (n++ % 2) {
+				p.tx[port] = last;
+				p.tx[last] = port;
+			} else {
+				last = port;
 			}
-			pair[a] = b;
-			pair[b] = a;
 		}
-		for (uint16_t p : enabled)
-			if (pair[p] == RTE_MAX_ETHPORTS) {
-				fprintf(stderr, "bh-l2fwd: port %u is enabled but has no pair in the port map\n", p);
-				return 2;
-			}
+		if (n % 2) {
+			p.odd = true;
+			p.tx[last] = last;
+		}
 	}
-	const unsigned workers = rte_lcore_count() - 1;
-	const unsigned needed = unsigned((enabled.size() + o.queues - 1) / o.queues);
-	if (workers < needed) {
-		fprintf(stderr, "bh-l2fwd: too few lcores: %zu ports at %u per lcore need %u worker lcores, the EAL has %u\n",
-			enabled.size(), o.queues, needed, workers);
-		return 2;
+
+	/* Each enabled lcore in id order, the main lcore too, takes -q Rx ports. */
+	unsigned lcore = 0, taken[RTE_MAX_LCORE] = {};
+	for (uint16_t port = 0; port < RTE_MAX_ETHPORTS; port++) {
+		if (!p.forwards(port))
+			continue;
+		while (lcore < RTE_MAX_LCORE && (!rte_lcore_is_enabled(lcore) || taken[lcore] == o.queues))
+			lcore++;
+		if (lcore == RTE_MAX_LCORE) {
+			const unsigned n = unsigned(std::popcount(mask));
+			return fail("not enough lcores: %u ports at %u per lcore (-q) need %u lcores, the EAL has %u", n,
+				    o.queues, (n + o.queues - 1) / o.queues, rte_lcore_count());
+		}
+		p.lcore[port] = lcore;
+		taken[lcore]++;
 	}
 	return 0;
 }

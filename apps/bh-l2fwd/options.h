@@ -1,13 +1,20 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 #pragma once
 
-/* bh-l2fwd's options: DPDK l2fwd's command line, a config file, and the extras. */
+/*
+ * bh-l2fwd's options: DPDK l2fwd's command line (22.11, examples/l2fwd),
+ * a config file, and the extras; and what l2fwd makes of them: which ports
+ * forward, to which port, on which lcore.
+ */
 
 #include <cstdint>
+#include <optional>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include <rte_ethdev.h>
+#include <rte_lcore.h>
 
 #include "bh_netdev.h"
 
@@ -15,28 +22,43 @@ namespace l2fwd {
 
 struct options {
 	uint64_t portmask = 0;
-	unsigned queues = 1;     /* Rx ports per worker lcore (-q) */
+	unsigned queues = 1;     /* Rx ports per lcore (-q) */
 	unsigned period_s = 10;  /* -T, 0 = off */
+	bool promiscuous = false; /* -P */
 	bool mac_updating = true;
 	bool frame_checks = true; /* false: frames go out unchecked (needs !mac_updating: nothing reads them) */
-	std::vector<std::pair<uint16_t, uint16_t>> portmap;
+	/* --portmap's pairs; given (even with no pair in it), only the ports it pairs forward, as in l2fwd */
+	std::optional<std::vector<std::pair<uint16_t, uint16_t>>> portmap;
 	bh::net::rx_mode mode = bh::net::rx_mode::poll;
 	double duration_s = 0;   /* 0: until a signal */
 	std::string json;        /* "" none, "-" stdout */
-	unsigned app_task_ns = 0; /* an application task's work per loop on each worker, 0 = none */
+	unsigned app_task_ns = 0; /* an application task's work per loop on each forwarding lcore, 0 = none */
 	unsigned max_backoff_us = 1000; /* adaptive without Rx interrupts: longest sleep between idle polls */
 };
 
 /*
- * Parses the config file named by --config (if any), then the command line
- * over it. Returns 0, or prints one line naming the problem and returns 2.
+ * Parses the config files named by --config (in any spelling getopt_long
+ * takes: --config FILE, --config=FILE, --conf FILE ...), then the command
+ * line over them. Returns 0, or prints one line naming the problem and
+ * returns 2 (0 after printing the usage for --help, with @p help set).
  */
-int parse(int argc, char **argv, options &o);
+int parse(int argc, char **argv, options &o, bool &help);
+
+/* What l2fwd's main() makes of the options and the ports and lcores there are. */
+struct plan {
+	uint64_t ports = 0;                 /* the ports that forward: the mask, less those a port map leaves out */
+	bool odd = false;                   /* an odd number of ports and no port map: the last forwards to itself */
+	uint16_t tx[RTE_MAX_ETHPORTS] = {};  /* the Tx port of each Rx port */
+	unsigned lcore[RTE_MAX_ETHPORTS] = {}; /* the lcore polling each Rx port */
+	bool forwards(uint16_t port) const { return port < 64 && (ports >> port & 1); }
+};
 
 /*
- * Checks the options against the ports and lcores the EAL has, and fills
- * @p pair (tx port of each rx port). Prints one line and returns 2 on error.
+ * Checks the options against the ports and lcores the EAL has and fills
+ * @p p as l2fwd does: port pairs by the port map or in order, and each
+ * lcore, in id order (the main lcore included), taking -q Rx ports. Prints
+ * one line and returns 2 on error.
  */
-int resolve(const options &o, uint16_t pair[RTE_MAX_ETHPORTS]);
+int resolve(const options &o, plan &p);
 
 } // namespace l2fwd

@@ -57,7 +57,7 @@ TYPES = {
     '/bh/net/lcore': {'processed': C, 'polls': C, 'time_squeeze': C, 'passes': C, 'tx': C, 'backlogged': C,
                       'in_flight': G, 'interrupts': C, 'to_poll': C, 'to_interrupt': C, 'backoffs': C,
                       'dropped': C},
-    '/bh/net/port': {'rx': C, 'tx': C, 'dropped': C},
+    '/bh/net/port': {'rx': C, 'tx': C, 'rx_dropped': C, 'tx_dropped': C},
 }
 FAMILY = {C: CounterMetricFamily, G: GaugeMetricFamily}
 # A parameter named in a command's help: its label, and the command listing its values.

@@ -43,7 +43,9 @@ import threading
 import time
 
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-L2FWD_SRC = '/usr/share/dpdk/examples/l2fwd'
+sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
+sys.path.append(os.path.join(ROOT, 'devtools'))
+from dpdk_example import build_example  # noqa: E402
 FWD_LCORE = 1  # the forwarding lcore (and CPU) of every forwarder
 GEN_MEMORY_MB = 256  # bh-pktgen's hugepage memory
 HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
@@ -71,14 +73,10 @@ def build(build_dir):
         subprocess.run(['meson', 'setup', build_dir, ROOT], check=True, stdout=subprocess.DEVNULL)
     subprocess.run(['ninja', '-C', build_dir, '--quiet', 'apps/bh-l2fwd/bh-l2fwd', 'apps/bh-bridge/bh-bridge',
                     'bench/throughput/bh-pktgen'], check=True)
-    l2fwd_dir = os.path.join(build_dir, 'bench', 'throughput', 'dpdk-l2fwd')
-    l2fwd = os.path.join(l2fwd_dir, 'build', 'l2fwd')
-    if not os.path.exists(l2fwd):
-        if not os.path.isdir(L2FWD_SRC):
-            die(f'{L2FWD_SRC} is missing: install the dpdk-doc package (devtools/setup.sh does)')
-        shutil.rmtree(l2fwd_dir, ignore_errors=True)
-        shutil.copytree(L2FWD_SRC, l2fwd_dir)
-        subprocess.run(['make', '-s', '-C', l2fwd_dir], check=True)
+    try:
+        l2fwd = build_example('l2fwd', os.path.join(build_dir, 'bench', 'throughput', 'dpdk-l2fwd'))
+    except RuntimeError as e:
+        die(str(e))
     testpmd = shutil.which('dpdk-testpmd')
     if not testpmd:
         die('dpdk-testpmd is missing: install the dpdk package (devtools/setup.sh does)')
@@ -114,16 +112,13 @@ class Forwarder:
     def argv(self, progs, prefix, vdevs, nports):
         mask = hex((1 << nports) - 1)
         vdev_args = [a for v in vdevs for a in ('--vdev', v)]
-        if self.kind == 'bh':
-            return [progs['bh'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+        if self.kind in ('bh', 'l2fwd'):
+            # Both forward on their main lcore too: give them only the forwarding one.
+            return [progs[self.kind], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
                     *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
         if self.kind == 'bridge':
             return [progs['bridge'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
                     *vdev_args, '--', '-p', mask, '-T', '1', *self.extra]
-        if self.kind == 'l2fwd':
-            # l2fwd forwards on its main lcore: give it only the forwarding one.
-            return [progs['l2fwd'], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
-                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
         return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *COMMON_EAL,
                 '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', '1',
                 '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra]

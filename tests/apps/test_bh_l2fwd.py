@@ -42,9 +42,11 @@ READY_TIMEOUT = 15   # start-up until traffic passes
 
 SUITE = 'bh_l2fwd'
 NAME_BASE = f'bhl2{os.getpid()}'  # unique per process: other test runs may be in parallel
-# Ports 0 and 1 as Rx ports of the one worker lcore that the default -l 0-1
-# leaves (main lcore 0 only prints statistics).
+# Ports 0 and 1 as Rx ports of one lcore: as l2fwd, bh-l2fwd gives each
+# lcore in turn -q ports, so lcore 0 (the main lcore) takes both and lcore 1
+# of the default -l 0-1 has none and sleeps.
 TWO_PORTS = ['-p', '0x3', '-q', '2']
+FWD_LCORE = '0'  # in the JSON summary
 ADDR1, ADDR2 = '198.18.0.1', '198.18.0.2'  # benchmarking range: never the host's own
 
 _run_ids = itertools.count()
@@ -256,9 +258,40 @@ class PcapForwarding(PcapTest):
 
     def test_l2fwd_portmap_pairs_four_ports(self):
         inputs = [traffic(port) for port in range(4)]
-        # Four Rx ports on the one worker lcore that -l 0-1 leaves.
+        # Four Rx ports on lcore 0.
         out, summary = self.forward(inputs, ['-p', '0xf', '-q', '4', '--portmap', '(0,3)(1,2)', '--no-mac-updating'])
         self.assert_forwarded_unchanged(out, inputs, ((0, 3), (3, 0), (1, 2), (2, 1)))
+        self.assert_no_drops(summary)
+
+    def test_l2fwd_odd_port_mask_forwards_the_last_port_to_itself(self):
+        inputs = [traffic(port) for port in range(3)]
+        out, summary = self.forward(inputs, ['-p', '0x7', '-q', '3', '--no-mac-updating'])
+        self.assert_forwarded_unchanged(out, inputs, ((0, 1), (1, 0), (2, 2)))
+        self.assertEqual(summary['ports']['2']['tx_port'], 2)
+        self.assert_no_drops(summary)
+
+    def test_l2fwd_portmap_spellings_of_l2fwd_pair_the_same_ports(self):
+        inputs = [traffic(port) for port in range(4)]
+        # What l2fwd's parser takes: anything between the pairs, spaces and base prefixes in them.
+        for spelling in (['--portmap', '(0,3),(1,2)'], ['--portmap=(0x0, 3) (1,02)'], ['--port', '[(0,3)];(1,2)']):
+            with self.subTest(spelling=spelling):
+                out, summary = self.forward(inputs, ['-p', '0xf', '-q', '4', *spelling, '--no-mac-updating'])
+                self.assert_forwarded_unchanged(out, inputs, ((0, 3), (3, 0), (1, 2), (2, 1)))
+                self.assert_no_drops(summary)
+
+    def test_l2fwd_portmap_leaves_the_ports_it_does_not_pair_idle(self):
+        # As l2fwd: the mask names four ports, the map pairs two; the others are skipped.
+        inputs = [traffic(port) for port in range(4)]
+        out, summary = self.forward(inputs, ['-p', '0xf', '-q', '4', '--portmap', '(0,1)', '--no-mac-updating'])
+        self.assert_forwarded_unchanged(out, inputs, ((0, 1), (1, 0)))
+        self.assertEqual((out[2], out[3]), ([], []), 'an unpaired port forwarded')
+        self.assertEqual(sorted(summary['ports']), ['0', '1'])
+
+    def test_l2fwd_abbreviated_no_mac_updating_keeps_l2fwd_meaning(self):
+        # "--no" is l2fwd's --no-mac-updating, though it also begins --no-frame-checks here.
+        inputs = [traffic(0), traffic(1)]
+        out, summary = self.forward(inputs, [*TWO_PORTS, '--no'])
+        self.assert_forwarded_unchanged(out, inputs, ((0, 1), (1, 0)))
         self.assert_no_drops(summary)
 
     def check_runts_and_oversize_dropped(self, mac_updating):
@@ -330,6 +363,17 @@ class ConfigFile(PcapTest):
                             f'port {tx}: --mac-updating did not override mac-updating=no')
 
 
+    def test_l2fwd_config_file_read_in_every_getopt_spelling(self):
+        config = self.write_config(VALID_CONFIG.replace(f'duration={RUN_SECONDS}', 'duration=0.5'))
+        for spelling in (['--config', config], [f'--config={config}'], ['--conf', config], [f'--c={config}']):
+            with self.subTest(spelling=spelling):
+                # No --duration and no -p: both come from the file, or the run fails or never ends.
+                app = self.start(null_ports(2), spelling, summary=False)
+                self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
+                with open(app.out_path) as f:
+                    self.assertIn('MAC updating disabled', f.read(), f'mac-updating=no not read\n{app.report()}')
+
+
 # ---------------------------------------------------------------- bad input
 
 def null_ports(n):
@@ -344,14 +388,24 @@ REFUSALS = {
     'rejects_malformed_portmask': Refusal(2, ['-p', 'xyz'], r'mask'),
     'rejects_zero_portmask': Refusal(2, ['-p', '0'], r'mask'),
     'rejects_portmask_naming_absent_ports': Refusal(2, ['-p', '0xf'], r'mask|port'),
-    'rejects_odd_port_count_without_portmap': Refusal(3, ['-p', '0x7', '-q', '3'], r'odd|pair'),
     'rejects_unterminated_portmap': Refusal(2, [*TWO_PORTS, '--portmap', '(0,1'], r'port ?map'),
     'rejects_portmap_naming_absent_port': Refusal(2, [*TWO_PORTS, '--portmap', '(0,5)'], r'port ?map|\b5\b'),
     'rejects_unknown_option': Refusal(2, [*TWO_PORTS, '--frobnicate'], r'frobnicate|option'),
     'rejects_interrupt_mode_without_rx_interrupts': Refusal(2, [*TWO_PORTS, '--rx-mode', 'interrupt'],
                                                             r'interrupt'),
-    # Four ports, one Rx port per lcore, and -l 0-1 leaves one worker.
+    # Four ports, one Rx port per lcore, and -l 0-1 has two lcores.
     'rejects_too_few_lcores': Refusal(4, ['-p', '0xf', '-q', '1'], r'lcore', eal=('-l', '0-1')),
+    # As l2fwd ("Not enough cores"): one lcore takes one port at the default -q 1.
+    'rejects_two_ports_on_one_lcore_at_one_port_per_lcore': Refusal(2, ['-p', '0x3'], r'lcore', eal=('-l', '1')),
+    'rejects_portmap_port_in_two_pairs': Refusal(2, ['-p', '0x3', '--portmap', '(0,1)(1,0)'], r'port ?map|pair'),
+    'rejects_portmap_pair_without_comma': Refusal(2, ['-p', '0x3', '--portmap', '(0)(1)'], r'port ?map'),
+    'rejects_queue_count_of_16': Refusal(2, ['-p', '0x3', '-q', '16'], r'queue'),
+    'rejects_stats_period_of_a_day': Refusal(2, ['-p', '0x3', '-T', '86400'], r'period'),
+    'rejects_missing_config_file_given_with_equals': Refusal(2, ['-p', '0x3', '--config=/nonexistent/l2fwd.ini'],
+                                                            r'config'),
+    'rejects_missing_config_file_given_abbreviated': Refusal(2, ['-p', '0x3', '--conf', '/nonexistent/l2fwd.ini'],
+                                                            r'config'),
+    'rejects_value_for_no_mac_updating_abbreviated': Refusal(2, ['-p', '0x3', '--no=1'], r'no-mac-updating'),
     'rejects_no_frame_checks_with_mac_updating': Refusal(2, [*TWO_PORTS, '--no-frame-checks'], r'frame-checks'),
     'rejects_bad_app_task_time': Refusal(2, [*TWO_PORTS, '--app-task', '-5'], r'app task'),
     'rejects_back_off_ceiling_under_10_us': Refusal(2, [*TWO_PORTS, '--max-backoff', '5'], r'back-off'),
@@ -378,6 +432,18 @@ class BadInput(L2fwdTest):
         self.assertTrue(lines, f'nothing on stderr\n{app.report()}')
         self.assertRegex(lines[-1], re.compile(case.names, re.I),
                          f'the last stderr line does not name the problem\n{app.report()}')
+
+
+    def test_l2fwd_json_path_is_checked_before_forwarding_starts(self):
+        app = self.start(null_ports(2), [*TWO_PORTS, '--duration', '30', '--json', '/nonexistent/dir/x.json'],
+                         summary=False)
+        rc = app.wait(REFUSE_TIMEOUT)
+        self.assertTrue(0 < rc < 128, f'exit code {rc}\n{app.report()}')
+        lines = [line for line in app.stderr().splitlines() if line.startswith('bh-l2fwd')]
+        self.assertEqual(len(lines), 1, f'not one line\n{app.report()}')
+        self.assertRegex(lines[0], r'JSON.*/nonexistent/dir/x\.json')
+        with open(app.out_path) as f:
+            self.assertNotIn('Initializing port', f.read(), 'ports set up before the JSON path was checked')
 
 
 def _refusal_test(case):
@@ -412,8 +478,122 @@ class FullLoad(L2fwdTest):
         app = self.run_to_end(null_ports(2), [*TWO_PORTS, '--app-task', '2000', '--duration', str(RUN_SECONDS)])
         summary = app.summary()
         self.assertGreater(summary['ports']['0']['rx'], 0, 'no load: port 0 received nothing')
-        runs = summary['lcores']['1']['app_task_runs']
+        runs = summary['lcores'][FWD_LCORE]['app_task_runs']
         self.assertGreater(runs / summary['seconds'], 1000, f'app task starved: {runs} runs\n{app.report()}')
+
+
+STATS_BLOCK = re.compile(r'Statistics for port (\d+) -+\n(.*?)(?=\nStatistics for port|\nAggregate)', re.S)
+
+
+def report_ports(text):
+    """{port: {line label: count}} from the first statistics report in @text."""
+    report = text.split('Port statistics', 2)[1]
+    return {int(port): {label.strip(): int(count) for label, count in re.findall(r'^([A-Za-z ]+):\s+(\d+)', body, re.M)}
+            for port, body in STATS_BLOCK.findall(report)}
+
+
+def dropping_ports(workdir):
+    """Ports and options where each side drops on its own port: port 0
+    (net_null) forwards to port 1, a memif server no client ever joins,
+    which takes nothing (Tx drops of port 1); port 2 (net_null with 10-byte
+    frames) receives only runts (Rx drops of port 2); port 3 forwards to
+    port 2. Returns (vdevs, options)."""
+    return (['net_null0', f'net_memif0,role=server,socket={workdir}/m.sock', 'net_null1,size=10', 'net_null2'],
+            ['-p', '0xf', '-q', '4', '--portmap', '(0,1)(2,3)'])
+
+
+class DropCounters(L2fwdTest):
+    """A drop is charged to the Rx port when the frame was refused before
+    Tx (the frame checks), to the Tx port when that port could not take it
+    (tx_full): the Tx side is l2fwd's "Packets dropped", the Rx side is
+    "Packets dropped on Rx" (dropping_ports)."""
+
+    def run_with_drops(self, workdir):
+        vdevs, args = dropping_ports(workdir)
+        app = self.start(vdevs, [*args, '-T', '1'])
+        self.wait_for_statistics(app)
+        self.assert_exit_ok(app, app.stop())
+        return app
+
+    def test_l2fwd_statistics_show_rx_and_tx_drops_on_their_own_ports(self):
+        app = self.run_with_drops(self.workdir)
+        with open(app.out_path, errors='replace') as f:
+            ports = report_ports(f.read())
+        self.assertEqual(sorted(ports), [0, 1, 2, 3], f'no per-port report\n{app.report()}')
+        self.assertGreater(ports[0]['Packets received'], 0, 'no load')
+        self.assertGreater(ports[1]['Packets dropped'], 0, f'Tx drops not on the Tx port\n{app.report()}')
+        self.assertEqual(ports[1]['Packets dropped on Rx'], 0)
+        self.assertGreater(ports[2]['Packets dropped on Rx'], 0, f'runts not on the Rx port\n{app.report()}')
+        self.assertEqual(ports[2]['Packets dropped'], 0)
+        for side in ('Packets dropped', 'Packets dropped on Rx'):
+            self.assertEqual(ports[0][side], 0, f'port 0: {side}: counts another port\'s drops')
+
+    def test_l2fwd_json_counts_rx_and_tx_drops_on_their_own_ports(self):
+        ports = self.run_with_drops(self.workdir).summary()['ports']
+        self.assertGreater(ports['0']['rx'], 0, 'no load')
+        # Every frame port 0 took was refused by port 1 (a backlog left at exit is dropped and counted too).
+        self.assertEqual(ports['1']['tx_dropped'], ports['0']['rx'])
+        self.assertEqual(ports['2']['rx_dropped'], ports['2']['rx'])
+        self.assertEqual([ports['0']['rx_dropped'], ports['0']['tx_dropped'], ports['1']['rx_dropped'],
+                          ports['2']['tx_dropped']], [0, 0, 0, 0])
+
+
+class Lcores(L2fwdTest):
+    """Any lcore set l2fwd runs on: each lcore, the main one included, takes
+    -q Rx ports in lcore order, and the statistics are printed off the
+    packet path."""
+
+    def assert_placed(self, app, summary, placement):
+        """@placement: {port: (lcore, tx port)}, in the JSON summary and in
+        l2fwd's start-up lines."""
+        with open(app.out_path) as f:
+            lines = re.findall(r'^Lcore (\d+): RX port (\d+) TX port (\d+)$', f.read(), re.M)
+        self.assertEqual({int(p): (int(lc), int(tx)) for lc, p, tx in lines}, placement, app.report())
+        self.assertEqual({int(p): (v['lcore'], v['tx_port']) for p, v in summary['ports'].items()}, placement)
+        for lcore in {lc for lc, _ in placement.values()}:
+            self.assertGreater(summary['lcores'][str(lcore)]['processed'], 0, f'lcore {lcore} forwarded nothing')
+
+    def test_l2fwd_one_lcore_forwards_and_prints_statistics(self):
+        app = self.start(null_ports(2), ['-p', '0x3', '-q', '2', '-T', '1'], eal=('-l', '1'))
+        # Two reports while the only lcore, the main one, polls at full load.
+        def two_reports():
+            with open(app.out_path, errors='replace') as f:
+                return f.read().count('Port statistics') >= 2
+        self.wait_for(app, two_reports, 'two statistics reports')
+        app.proc.send_signal(signal.SIGINT)
+        self.assert_exit_ok(app, app.wait(STOP_TIMEOUT))
+        summary = app.summary()
+        self.assertEqual(sorted(summary['lcores']), ['1'])
+        self.assert_placed(app, summary, {0: (1, 1), 1: (1, 0)})
+        self.assertEqual(summary['mempool']['in_use_end'], summary['mempool']['in_use_start'])
+
+    def test_l2fwd_default_queue_count_gives_each_lcore_one_port(self):
+        app = self.run_to_end(null_ports(2), ['-p', '0x3', '--duration', '1'])
+        self.assert_placed(app, app.summary(), {0: (0, 1), 1: (1, 0)})
+
+    def test_l2fwd_each_lcore_takes_q_ports_in_id_order_whichever_is_main(self):
+        # l2fwd walks lcore ids from 0, -q ports each; the main lcore is no exception.
+        app = self.run_to_end(null_ports(3), ['-p', '0x7', '-q', '2', '--duration', '1'])
+        self.assert_placed(app, app.summary(), {0: (0, 1), 1: (0, 0), 2: (1, 2)})
+        app = self.start(null_ports(2), ['-p', '0x3', '--duration', '1'], eal=('-l', '0-1', '--main-lcore', '1'))
+        self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
+        self.assert_placed(app, app.summary(), {0: (0, 1), 1: (1, 0)})
+
+
+class LongOptions(L2fwdTest):
+
+    def test_l2fwd_extra_long_options_take_equals_and_abbreviations(self):
+        # getopt_long's spellings: --name=value, and any unambiguous prefix.
+        json_path = self.path('spelled.json')
+        app = self.start(null_ports(2), [*TWO_PORTS, '--rx=adaptive', '--dur=1', '--app-t=100',
+                                         f'--js={json_path}'], summary=False)
+        self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
+        with open(app.out_path) as f:
+            self.assertIn('(net_null, adaptive)', f.read(), '--rx=adaptive not applied')
+        with open(json_path) as f:
+            summary = json.load(f)
+        self.assertLess(summary['seconds'], 5, '--dur=1 not applied')
+        self.assertGreater(summary['lcores'][FWD_LCORE]['app_task_runs'], 0, '--app-t=100 not applied')
 
 
 class IdlePorts(L2fwdTest):
@@ -423,7 +603,7 @@ class IdlePorts(L2fwdTest):
         app = self.run_to_end(['net_ring0', 'net_ring1'],
                               [*TWO_PORTS, '--rx-mode', 'adaptive', *args, '--duration', '1'])
         summary = app.summary()
-        return summary['lcores']['1']['sleeps'] / summary['seconds']
+        return summary['lcores'][FWD_LCORE]['sleeps'] / summary['seconds']
 
     def test_l2fwd_max_backoff_sets_how_often_an_idle_worker_wakes(self):
         default = self.idle_sleeps_per_second()
@@ -529,6 +709,16 @@ class KernelTraffic(L2fwdTest):
         summary = app.summary()
         for port in (0, 1):
             self.assertGreater(summary['ports'][str(port)]['rx'], 0, f'port {port}: nothing received')
+
+    def test_l2fwd_promiscuous_mode_only_with_P(self):
+        # As l2fwd: off unless -P; net_af_packet shows it as the interface's PROMISC flag.
+        for args, promiscuous in (([], False), (['-P'], True)):
+            with self.subTest(args=args):
+                veth = self.veth_into(self.ns[0], ADDR1, f'x{len(args)}')
+                app = self.start([f'net_af_packet0,iface={veth}'], ['-p', '0x1', '-T', '1', *args])
+                self.wait_for_statistics(app)
+                self.assertEqual('PROMISC' in link_flags(veth), promiscuous, f'{veth}: {link_flags(veth)}')
+                self.assert_exit_ok(app, app.stop())
 
     def test_l2fwd_af_packet_veth_passes_kernel_traffic(self):
         vdevs = [f'net_af_packet{i},iface={self.veth_into(ns, addr, i)}'

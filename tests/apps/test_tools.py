@@ -49,7 +49,7 @@ HUGEPAGES_MB = 256         # reserved for it and for dumpcap's own pool
 CAPTURE_PACKETS = 200      # dumpcap -c
 CAPTURE_TIMEOUT = 30
 EXPORTER_TIMEOUT = 10
-WORKER = 1                 # the worker lcore bh-l2fwd's default -l 0-1 leaves
+FORWARDER = 0              # bh-l2fwd's default -l 0-1 with -q 2 gives both ports to the main lcore, as l2fwd does
 IDLE_SECONDS = 3
 
 _names = itertools.count()
@@ -133,8 +133,17 @@ class Capture(l2fwd.L2fwdTest):
         self.assert_exit_ok(app, app.wait(l2fwd.RUN_TIMEOUT))
         self.assertIn('capture_init: no multi-process channel (--no-shconf', app.stderr(), app.report())
 
+    def test_capture_with_lcore_0_names_the_clash(self):
+        # dumpcap runs as lcore 0: an lcore 0 here would share its pool's caches.
+        self.with_hugepages()
+        app = self.start_l2fwd(['-l', '0', '--socket-mem', str(CAPTURE_MEMORY_MB)], self.inputs())
+        run, _ = self.dumpcap('-i', 'net_pcap1', '-c', '1')
+        self.assertNotEqual(run.returncode, 0, f'dumpcap attached to a process using lcore 0\n{run.stderr}')
+        self.assertIn('capture_init: lcore 0 is this process\'s', app.stderr(), app.report())
+        self.assert_exit_ok(app, app.stop())
+
     def test_capture_without_hugepages_names_the_missing_option(self):
-        app = self.start_l2fwd([], self.inputs())
+        app = self.start_l2fwd(['-l', '1'], self.inputs())
         run, _ = self.dumpcap('-i', 'net_pcap1', '-c', '1')
         self.assertNotEqual(run.returncode, 0, f'dumpcap attached to a --no-huge process\n{run.stderr}')
         self.assertIn('capture_init: the EAL runs without hugepages (--no-huge)', app.stderr(), app.report())
@@ -146,7 +155,7 @@ class Capture(l2fwd.L2fwdTest):
         packet."""
         self.with_hugepages()
         inputs = self.inputs()
-        app = self.start_l2fwd(['--socket-mem', str(CAPTURE_MEMORY_MB)], inputs)
+        app = self.start_l2fwd(['-l', '1', '--socket-mem', str(CAPTURE_MEMORY_MB)], inputs)
         run, out = self.dumpcap('-i', 'net_pcap1', '-c', str(CAPTURE_PACKETS), *args)
         self.assertEqual(run.returncode, 0, f'dpdk-dumpcap failed\n{run.stderr}\n{app.report()}')
         packets = pcaptool.read_pcapng(out)
@@ -284,10 +293,10 @@ class ExporterTest(l2fwd.L2fwdTest):
         self.assertEqual({k: kinds.get(k) for k in expected}, expected)
         self.assertNotIn('unknown', {t for t, _ in kinds.values()}, 'a field of a known command has no type')
         a, b = samples(first), samples(second)
-        worker = (('lcore', str(WORKER)),)
+        worker = (('lcore', str(FORWARDER)),)
         for key in [('bh_net_softnet_processed_total', worker), ('bh_lcore_busy_cycles_total', worker),
                     ('bh_net_port_rx_total', (('port', '0'),)), ('bh_net_port_tx_total', (('port', '1'),)),
-                    ('bh_softirq_run_total', (('lcore', str(WORKER)), ('softirq', 'NET_RX')))]:
+                    ('bh_softirq_run_total', (('lcore', str(FORWARDER)), ('softirq', 'NET_RX')))]:
             with self.subTest(sample=key):
                 self.assertGreater(b[key], a[key], 'no change under full load')
         self.assertEqual(a[('bh_telemetry_up', ())], 1)

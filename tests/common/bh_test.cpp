@@ -189,6 +189,37 @@ uint64_t thread_cpu_ns(pid_t tid)
 	return (utime + stime) * (1000000000ull / uint64_t(sysconf(_SC_CLK_TCK)));
 }
 
+sched_time thread_sched_time(pid_t tid)
+{
+	std::ifstream f("/proc/self/task/" + std::to_string(tid) + "/schedstat");
+	sched_time t;
+	f >> t.run_ns >> t.wait_ns;
+	return t;
+}
+
+run_window run_for(const std::vector<pid_t> &tids, uint64_t run_ns, std::chrono::milliseconds limit)
+{
+	auto now = [&tids] {
+		run_window w;
+		for (const pid_t tid : tids) {
+			const sched_time t = thread_sched_time(tid);
+			w.run_ns += t.run_ns;
+			w.wait_ns += t.wait_ns;
+		}
+		w.wall_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
+					     std::chrono::steady_clock::now().time_since_epoch())
+					     .count());
+		return w;
+	};
+	const run_window start = now();
+	run_window end = start;
+	while (end.run_ns - start.run_ns < run_ns && end.wall_ns - start.wall_ns < uint64_t(limit.count()) * 1000000) {
+		std::this_thread::sleep_for(std::chrono::milliseconds(10));
+		end = now();
+	}
+	return {end.run_ns - start.run_ns, end.wait_ns - start.wait_ns, end.wall_ns - start.wall_ns};
+}
+
 pid_t find_thread(const std::string &comm)
 {
 	DIR *d = opendir("/proc/self/task");

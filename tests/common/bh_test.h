@@ -87,6 +87,30 @@ double cycles_to_ns(uint64_t cycles);
 uint64_t thread_cpu_ns(pid_t tid);
 
 /*
+ * Where thread @p tid of this process has spent its time, in nanoseconds,
+ * from /proc/self/task/<tid>/schedstat: exact, where thread_cpu_ns()
+ * counts clock ticks.
+ */
+struct sched_time {
+	uint64_t run_ns = 0;  /* on a CPU (the file's first field) */
+	uint64_t wait_ns = 0; /* runnable, waiting for a CPU (the second) */
+};
+sched_time thread_sched_time(pid_t tid);
+
+/* What threads got over a window of wall-clock time: summed sched_time, and the window. */
+struct run_window {
+	uint64_t run_ns = 0, wait_ns = 0, wall_ns = 0;
+};
+
+/*
+ * Sleeps until threads @p tids together have run @p run_ns on a CPU, or
+ * for @p limit at most. For rates per unit of run time, which do not
+ * depend on how much of a CPU a busy machine leaves the threads, as rates
+ * per unit of wall-clock time do.
+ */
+run_window run_for(const std::vector<pid_t> &tids, uint64_t run_ns, std::chrono::milliseconds limit);
+
+/*
  * Runs shell command @p cmd (quietly) if the test binary dies before its
  * fixtures tear down: an abort, the watchdog, a sanitizer report. For
  * what a test made outside the process (network namespaces, interfaces);

@@ -140,7 +140,7 @@ TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 	const net::port_stats in = net::net_port_stats(a.id), outs = net::net_port_stats(b.id);
 	EXPECT_EQ(in.rx, n);
 	EXPECT_EQ(outs.tx, n);
-	EXPECT_EQ(in.dropped + outs.dropped, 0u);
+	EXPECT_EQ(in.rx_dropped + in.tx_dropped + outs.rx_dropped + outs.tx_dropped, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).softnet.processed, n);
 	char *buf = nullptr;
@@ -196,6 +196,10 @@ void net_test::check_tx_backlog(bool as_burst)
 	test::free_all(out);
 	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
 	EXPECT_EQ(net::net_port_stats(b.id).tx + full, 300u) << "every packet sent or counted";
+	/* A Tx drop is the Tx port's, as l2fwd's "Packets dropped": not the port the packets came in on. */
+	EXPECT_EQ(net::net_port_stats(b.id).tx_dropped, full);
+	EXPECT_EQ(net::net_port_stats(b.id).rx_dropped, 0u);
+	EXPECT_EQ(net::net_port_stats(a.id).rx_dropped + net::net_port_stats(a.id).tx_dropped, 0u);
 }
 
 TEST_F(net_test, test_net_tx_backlog_holds_what_a_full_tx_ring_refuses_and_retries_it)
@@ -263,7 +267,36 @@ TEST_F(net_test, test_net_runt_oversize_and_chained_frames_are_dropped_with_a_re
 	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::runt)], 1u);
 	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::oversize)], 1u);
 	EXPECT_EQ(st.dropped[unsigned(net::drop_reason::chained)], 1u);
-	EXPECT_EQ(net::net_port_stats(a.id).dropped, 3u);
+	/* Dropped before any Tx port was chosen: the Rx port's. */
+	EXPECT_EQ(net::net_port_stats(a.id).rx_dropped, 3u);
+	EXPECT_EQ(net::net_port_stats(a.id).tx_dropped, 0u);
+	EXPECT_EQ(net::net_port_stats(b.id).rx_dropped + net::net_port_stats(b.id).tx_dropped, 0u);
+}
+
+/* Drops every frame it is given, as a filtering application does. */
+class drop_all : public net::packet_handler {
+public:
+	void on_burst(net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
+	{
+		for (uint16_t i = 0; i < n; i++)
+			ctx.drop(pkts[i]);
+	}
+};
+
+TEST_F(net_test, test_net_handler_drops_are_charged_to_the_rx_port)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("ha");
+	ring_port &b = port("hb");
+	drop_all handler;
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &handler}), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	go();
+	inject_all(a, frames(0, 10));
+	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(a.id).rx_dropped == 10; }));
+	EXPECT_EQ(net::net_lcore_stats(lcore()).dropped[unsigned(net::drop_reason::handler)], 10u);
+	EXPECT_EQ(net::net_port_stats(a.id).tx_dropped, 0u);
+	EXPECT_EQ(net::net_port_stats(b.id).rx_dropped + net::net_port_stats(b.id).tx_dropped, 0u);
 }
 
 TEST_F(net_test, test_net_interrupt_mode_refused_without_rx_interrupts)
@@ -377,9 +410,12 @@ TEST_F(net_test, test_net_tx_to_a_port_without_txq_is_dropped_and_counted)
 	go();
 	inject_all(a, frames(0, 10));
 	inject_all(b, frames(10, 10));
-	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(b.id).dropped == 20; }));
+	/* Both handlers sent to b, which has no Tx queue here: Tx drops of b, whatever port they came from. */
+	ASSERT_TRUE(wait_until([&] { return net::net_port_stats(b.id).tx_dropped == 20; }));
 	EXPECT_EQ(net::net_lcore_stats(lcore()).dropped[unsigned(net::drop_reason::no_txq)], 20u);
 	EXPECT_EQ(net::net_port_stats(b.id).tx, 0u);
+	EXPECT_EQ(net::net_port_stats(a.id).rx_dropped + net::net_port_stats(a.id).tx_dropped, 0u);
+	EXPECT_EQ(net::net_port_stats(b.id).rx_dropped, 0u);
 }
 
 struct link_seen {

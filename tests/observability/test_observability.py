@@ -35,7 +35,8 @@ WORKLOAD = None  # the trace_workload executable, from the command line
 SUITE = 'observability'
 READY_TIMEOUT = 15   # bh-l2fwd start-up until its commands answer
 RUN_TIMEOUT = 30     # a run that stops by itself
-WORKER = 1           # the worker lcore bh-l2fwd's default -l 0-1 leaves
+FWD_LCORE = 0        # the lcore polling both ports: l2fwd gives -q 2 ports to lcore 0, the main one
+IDLE_LCORE = 1       # the other lcore of the default -l 0-1, with no port
 NET_RX, TASKLET = 3, 26
 NAPI_WEIGHT = 64
 
@@ -80,6 +81,28 @@ class TelemetryClient:
         self.sock.close()
 
 
+def connect(app, prefix):
+    """A client of bh-l2fwd @app (its EAL file prefix @prefix) once the socket
+    answers and every /bh command is registered (they come with bh::start
+    and net_init, after the socket)."""
+    path = os.path.join(runtime_dir(prefix), 'dpdk_telemetry.v2')
+    deadline = time.monotonic() + READY_TIMEOUT
+    while time.monotonic() < deadline and app.running():
+        try:
+            client = TelemetryClient(path)
+        except (OSError, ValueError):
+            time.sleep(0.1)
+            continue
+        try:
+            if set(CORE_COMMANDS + NET_COMMANDS) <= set(client.query('/')):
+                return client
+        except (OSError, ValueError):
+            pass  # the process went away: the loop condition says so
+        client.close()
+        time.sleep(0.1)
+    raise AssertionError(f'no telemetry socket with the /bh commands at {path}\n{app.report()}')
+
+
 class Telemetry(unittest.TestCase):
     """One bh-l2fwd at full load on net_null ports for all the queries."""
 
@@ -98,24 +121,7 @@ class Telemetry(unittest.TestCase):
 
     @classmethod
     def connect(cls):
-        """A client once the socket answers and every /bh command is registered
-        (they come with bh::start and net_init, after the socket)."""
-        path = os.path.join(runtime_dir(cls.prefix), 'dpdk_telemetry.v2')
-        deadline = time.monotonic() + READY_TIMEOUT
-        while time.monotonic() < deadline and cls.app.running():
-            try:
-                client = TelemetryClient(path)
-            except (OSError, ValueError):
-                time.sleep(0.1)
-                continue
-            try:
-                if set(CORE_COMMANDS + NET_COMMANDS) <= set(client.query('/')):
-                    return client
-            except (OSError, ValueError):
-                pass  # the process went away: the loop condition says so
-            client.close()
-            time.sleep(0.1)
-        raise AssertionError(f'no telemetry socket with the /bh commands at {path}\n{cls.app.report()}')
+        return connect(cls.app, cls.prefix)
 
     def query(self, cmd):
         return self.client.query(cmd)
@@ -128,22 +134,22 @@ class Telemetry(unittest.TestCase):
             self.assertTrue(self.query(f'/help,{cmd}')[cmd], f'{cmd} has no help text')
 
     def test_telemetry_counters_grow_with_the_traffic(self):
-        self.assertEqual(self.query('/bh/lcore/list'), [0, WORKER])
-        first = {cmd: self.query(f'{cmd},{WORKER}') for cmd in ('/bh/net/softnet', '/bh/softirq', '/bh/lcore')}
+        self.assertEqual(self.query('/bh/lcore/list'), [FWD_LCORE, IDLE_LCORE])
+        first = {cmd: self.query(f'{cmd},{FWD_LCORE}') for cmd in ('/bh/net/softnet', '/bh/softirq', '/bh/lcore')}
         port0 = self.query('/bh/net/port,0')
         time.sleep(0.5)
-        softnet = self.query(f'/bh/net/softnet,{WORKER}')
+        softnet = self.query(f'/bh/net/softnet,{FWD_LCORE}')
         self.assertGreater(first['/bh/net/softnet']['processed'], 0, 'no packets processed: no load')
         self.assertGreater(softnet['processed'], first['/bh/net/softnet']['processed'])
         self.assertGreater(softnet['polls'], first['/bh/net/softnet']['polls'])
-        softirq = self.query(f'/bh/softirq,{WORKER}')
+        softirq = self.query(f'/bh/softirq,{FWD_LCORE}')
         self.assertEqual(softirq['name'][NET_RX], 'NET_RX')
         self.assertGreater(softirq['run'][NET_RX], first['/bh/softirq']['run'][NET_RX])
         self.assertGreaterEqual(softirq['raised'][NET_RX], softirq['run'][NET_RX])
-        self.assertGreater(self.query(f'/bh/lcore,{WORKER}')['iterations'], first['/bh/lcore']['iterations'])
+        self.assertGreater(self.query(f'/bh/lcore,{FWD_LCORE}')['iterations'], first['/bh/lcore']['iterations'])
         self.assertGreater(self.query('/bh/net/port,0')['rx'], port0['rx'])
         # Nothing was dropped: what the worker processed it sent.
-        lcore = self.query(f'/bh/net/lcore,{WORKER}')
+        lcore = self.query(f'/bh/net/lcore,{FWD_LCORE}')
         self.assertEqual(sum(v for k, v in lcore.items() if k.startswith('dropped_')), 0, lcore)
         self.assertGreaterEqual(lcore['tx'] + lcore['in_flight'], softnet['processed'])
 
@@ -162,17 +168,17 @@ class Telemetry(unittest.TestCase):
         }
         for cmd, keys in families.items():
             with self.subTest(cmd=cmd):
-                self.assertEqual(set(self.query(f'{cmd},{WORKER}')), keys)
-        ksoftirqd = self.query(f'/bh/ksoftirqd,{WORKER}')
+                self.assertEqual(set(self.query(f'{cmd},{FWD_LCORE}')), keys)
+        ksoftirqd = self.query(f'/bh/ksoftirqd,{FWD_LCORE}')
         self.assertEqual(ksoftirqd['exists'], 1)
         # Its own DPDK lcore id, which is not a framework lcore.
-        self.assertNotIn(ksoftirqd['dpdk_lcore_id'], [0, WORKER, 0xFFFFFFFF])
+        self.assertNotIn(ksoftirqd['dpdk_lcore_id'], [FWD_LCORE, IDLE_LCORE, 0xFFFFFFFF])
         self.assertIsNone(self.query(f"/bh/lcore,{ksoftirqd['dpdk_lcore_id']}"))
         names = self.query('/bh/softirq/list')
         self.assertEqual(len(names), 32)
         self.assertEqual([names[i] for i in (0, 1, 2, NET_RX, TASKLET)], ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'TASKLET'])
         self.assertEqual(self.query('/bh/net/port/list'), [0, 1])
-        self.assertEqual(set(self.query('/bh/net/port,1')), {'rx', 'tx', 'dropped'})
+        self.assertEqual(set(self.query('/bh/net/port,1')), {'rx', 'tx', 'rx_dropped', 'tx_dropped'})
         self.assertIn('events', self.query('/bh/workqueue/list'))
         events = self.query('/bh/workqueue,events')
         # The default queue is bound: one pool and one worker per lcore.
@@ -194,7 +200,7 @@ class Telemetry(unittest.TestCase):
     def test_dpdk_telemetry_py_shows_the_bh_commands(self):
         script = shutil.which('dpdk-telemetry.py')
         self.assertIsNotNone(script, 'dpdk-telemetry.py not found (Debian package dpdk)')
-        run = subprocess.run([script, '-f', self.prefix], input=f'/\n/bh/net/softnet,{WORKER}\n',
+        run = subprocess.run([script, '-f', self.prefix], input=f'/\n/bh/net/softnet,{FWD_LCORE}\n',
                              capture_output=True, text=True, timeout=20)
         self.assertEqual(run.returncode, 0, run.stderr)
         replies = {}
@@ -202,6 +208,33 @@ class Telemetry(unittest.TestCase):
             replies.update(json.loads(line))
         self.assertLessEqual(set(CORE_COMMANDS + NET_COMMANDS), set(replies.get('/', [])), run.stdout)
         self.assertGreater(replies['/bh/net/softnet']['processed'], 0, run.stdout)
+
+
+class TelemetryDrops(unittest.TestCase):
+    """/bh/net/port charges each drop to one side of one port, as bh-l2fwd's
+    statistics do, on the ports of test_bh_l2fwd.dropping_ports."""
+
+    def test_telemetry_port_counts_rx_and_tx_drops_on_their_own_ports(self):
+        workdir = tempfile.mkdtemp(prefix=f'bhobs{os.getpid()}-')
+        self.addCleanup(shutil.rmtree, workdir, ignore_errors=True)
+        vdevs, args = l2fwd.dropping_ports(workdir)
+        app = l2fwd.App(workdir, vdevs, [*args, '-T', '0', '--duration', '60'], summary=False)
+        self.addCleanup(app.kill)
+        prefix = f'bh-{app.proc.pid}'
+        self.addCleanup(shutil.rmtree, runtime_dir(prefix), ignore_errors=True)
+        client = connect(app, prefix)
+        self.addCleanup(client.close)
+        deadline = time.monotonic() + READY_TIMEOUT
+        while True:
+            ports = {p: client.query(f'/bh/net/port,{p}') for p in range(4)}
+            if (ports[1]['tx_dropped'] and ports[2]['rx_dropped']) or time.monotonic() > deadline:
+                break
+            time.sleep(0.1)
+        self.assertGreater(ports[1]['tx_dropped'], 0, f'Tx drops not on the Tx port: {ports}')
+        self.assertGreater(ports[2]['rx_dropped'], 0, f'runts not on the Rx port: {ports}')
+        self.assertGreater(ports[0]['rx'], 0, 'no load')
+        self.assertEqual([ports[0]['rx_dropped'], ports[0]['tx_dropped'], ports[1]['rx_dropped'],
+                          ports[2]['tx_dropped']], [0, 0, 0, 0], ports)
 
 
 # ---------------------------------------------------------------- trace
@@ -230,6 +263,7 @@ def read_trace(trace_dir):
         assert m, f'babeltrace line not understood: {line}'
         events.append((m['name'], parse_fields(m['context'])['name'], parse_fields(m['fields'])))
     return events
+
 
 
 class Trace(unittest.TestCase):
@@ -278,12 +312,12 @@ class Trace(unittest.TestCase):
         self.assertLessEqual({'bh.softirq.raise', 'bh.softirq.entry', 'bh.softirq.exit', 'bh.napi.poll'}, names)
         self.assertLessEqual(names, set(TRACE_POINTS), 'events other than the bh.* ones asked for')
         polls = [f for n, _, f in events if n == 'bh.napi.poll']
-        self.assertTrue(all(f['lcore'] == WORKER and f['budget'] == NAPI_WEIGHT and 0 <= f['work'] <= f['budget']
+        self.assertTrue(all(f['lcore'] == FWD_LCORE and f['budget'] == NAPI_WEIGHT and 0 <= f['work'] <= f['budget']
                             for f in polls), polls[:5])
         self.assertTrue(any(f['work'] > 0 for f in polls), 'no poll found a packet')
         # Two Rx queues: two NAPI contexts.
         self.assertEqual(len({f['napi'] for f in polls}), 2)
-        self.assertTrue(any(n == 'bh.softirq.entry' and f == {'lcore': WORKER, 'nr': NET_RX} for n, _, f in events))
+        self.assertTrue(any(n == 'bh.softirq.entry' and f == {'lcore': FWD_LCORE, 'nr': NET_RX} for n, _, f in events))
         self.assert_softirqs_nest_properly(events)
 
     def test_trace_of_tasklets_and_work_items_matches_what_ran(self):

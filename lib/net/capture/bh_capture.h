@@ -28,7 +28,11 @@
  *   refuses every secondary ("Primary process refused secondary
  *   attachment"). So where the channel exists, ksoftirqd threads take no
  *   lcore id (bh_ksoftirqd.h); an application that registers threads of
- *   its own gives up capture.
+ *   its own gives up capture;
+ * - **no lcore 0**: dpdk-dumpcap (22.11 takes no EAL options) runs as
+ *   lcore 0, and the per-lcore mempool caches of its capture pool are
+ *   shared, unlocked, by the lcores of that id in both processes: start
+ *   the process with lcores from 1 (`-l 1-2`).
  */
 
 namespace bh::net {
@@ -42,8 +46,8 @@ namespace bh::net {
  *   the EAL has no multi-process channel (--no-shconf, bh::eal_init()'s
  *   default, or --in-memory), which is a documented no-op logged at INFO,
  *   so that applications may call this unconditionally; or the EAL runs
- *   without hugepages, logged at WARNING since shared config was asked
- *   for.
+ *   without hugepages, or lcore 0 is one of this process's, logged at
+ *   WARNING since shared config was asked for.
  *   -ENODEV if the EAL is not initialised; -errno from rte_pdump_init()
  *   otherwise (logged).
  * @context Main thread, process context.

@@ -3,6 +3,7 @@
 
 #include <rte_eal.h>
 #include <rte_errno.h>
+#include <rte_lcore.h>
 #include <rte_pdump.h>
 
 #include "bh_capture.h"
@@ -37,6 +38,17 @@ int capture_init() noexcept
 		BH_LOG(WARNING, log::net,
 		       "capture_init: the EAL runs without hugepages (--no-huge): dpdk-dumpcap cannot map this "
 		       "process's memory; give --socket-mem MB or --huge-dir DIR to allow capture");
+		return -ENOTSUP;
+	}
+	/*
+	 * dpdk-dumpcap (22.11 takes no EAL options) runs as lcore 0 of its own:
+	 * an lcore 0 here that receives or transmits would share its pool's
+	 * per-lcore cache with dumpcap, unlocked, and corrupt it.
+	 */
+	if (rte_lcore_is_enabled(0)) {
+		BH_LOG(WARNING, log::net,
+		       "capture_init: lcore 0 is this process's, and dpdk-dumpcap runs as lcore 0 too (sharing mempool "
+		       "caches): start with lcores from 1 (e.g. -l 1-2) to allow capture");
 		return -ENOTSUP;
 	}
 	if (rte_pdump_init() != 0) {

@@ -237,11 +237,18 @@ struct lcore_net_stats {
  */
 lcore_net_stats net_lcore_stats(unsigned lcore) noexcept;
 
-/** Per-port counters, summed over the lcores. */
+/**
+ * Per-port counters, summed over the lcores. Each dropped packet is charged
+ * to one port: to the port it came in on if it was freed before it was
+ * given to a Tx port (the frame checks, rx_context::drop()), to the port it
+ * was given to if that port could not take it (tx_full, no_txq), as DPDK's
+ * l2fwd counts its "Packets dropped" per Tx port.
+ */
 struct port_stats {
-	uint64_t rx = 0;      /**< packets received on this port */
-	uint64_t tx = 0;      /**< packets the port's Tx rings took */
-	uint64_t dropped = 0; /**< received on this port and dropped, any reason */
+	uint64_t rx = 0;         /**< packets received on this port */
+	uint64_t tx = 0;         /**< packets the port's Tx rings took */
+	uint64_t rx_dropped = 0; /**< received on this port and freed before Tx: frame checks, the handler's drops */
+	uint64_t tx_dropped = 0; /**< given to this port for Tx and freed: tx_full, no_txq */
 };
 
 /**

@@ -94,7 +94,8 @@ struct net_lcore : public pollfn {
 
 	lcore_counter dropped[ndrop], sent, backlogged, to_interrupt, backoffs; /* [X] */
 	lcore_counter interrupts, to_poll;                                      /* [L] */
-	lcore_counter port_rx[RTE_MAX_ETHPORTS], port_tx[RTE_MAX_ETHPORTS], port_drop[RTE_MAX_ETHPORTS];
+	lcore_counter port_rx[RTE_MAX_ETHPORTS], port_tx[RTE_MAX_ETHPORTS];
+	lcore_counter port_rx_drop[RTE_MAX_ETHPORTS], port_tx_drop[RTE_MAX_ETHPORTS];
 
 	explicit net_lcore(unsigned l) : lcore(l) {}
 
@@ -122,10 +123,18 @@ net_lcore &lcore_state(unsigned lcore)
 	return *lcores[lcore];
 }
 
-void count_drop(net_lcore &l, uint16_t port, drop_reason why, uint64_t n = 1)
+/* A packet freed before it was given to a Tx port: charged to the port it came in on. */
+void count_rx_drop(net_lcore &l, uint16_t rx_port, drop_reason why, uint64_t n = 1)
 {
 	l.dropped[unsigned(why)].add(n);
-	l.port_drop[port].add(n);
+	l.port_rx_drop[rx_port].add(n);
+}
+
+/* A packet given to a Tx port that could not take it: charged to that port. */
+void count_tx_drop(net_lcore &l, uint16_t tx_port, drop_reason why, uint64_t n = 1)
+{
+	l.dropped[unsigned(why)].add(n);
+	l.port_tx_drop[tx_port].add(n);
 }
 
 /* ---- Tx: [X] ---- */
@@ -135,7 +144,7 @@ bool backlog_push(net_lcore &l, uint16_t port, rte_mbuf *m)
 	txq &t = l.tx[port];
 	if (t.count == t.backlog.size()) {
 		rte_pktmbuf_free(m);
-		count_drop(l, port, drop_reason::tx_full);
+		count_tx_drop(l, port, drop_reason::tx_full);
 		return false;
 	}
 	t.backlog[(t.head + t.count) % t.backlog.size()] = m;
@@ -432,7 +441,7 @@ void rx_context::tx(uint16_t port, rte_mbuf *m) noexcept
 	txq &t = l.tx[port];
 	if (!t.valid) {
 		rte_pktmbuf_free(m);
-		count_drop(l, port, drop_reason::no_txq);
+		count_tx_drop(l, port, drop_reason::no_txq);
 		return;
 	}
 	t.buf[t.n++] = m;
@@ -447,7 +456,7 @@ void rx_context::tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept
 	if (!t.valid) {
 		for (uint16_t i = 0; i < n; i++)
 			rte_pktmbuf_free(pkts[i]);
-		count_drop(l, port, drop_reason::no_txq, n);
+		count_tx_drop(l, port, drop_reason::no_txq, n);
 		return;
 	}
 	while (n) {
@@ -472,7 +481,7 @@ void rx_context::tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept
 void rx_context::drop(rte_mbuf *m, drop_reason why) noexcept
 {
 	rte_pktmbuf_free(m);
-	count_drop(*lcores[lcore_], port_, why);
+	count_rx_drop(*lcores[lcore_], port_, why);
 }
 
 const char *drop_reason_name(drop_reason r) noexcept
@@ -544,7 +553,7 @@ void net_close()
 			backlog_send(*l, p);
 			for (; t.count; t.count--, t.head = (t.head + 1) % unsigned(t.backlog.size())) {
 				rte_pktmbuf_free(t.backlog[t.head]);
-				count_drop(*l, p, drop_reason::tx_full);
+				count_tx_drop(*l, p, drop_reason::tx_full);
 			}
 		}
 		for (auto &q : l->rxqs)
@@ -676,7 +685,7 @@ lcore_net_stats net_lcore_stats(unsigned lcore) noexcept
 	uint64_t rx = 0, done = 0;
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		rx += l->port_rx[p].read();
-		done += l->port_tx[p].read() + l->port_drop[p].read();
+		done += l->port_tx[p].read() + l->port_rx_drop[p].read() + l->port_tx_drop[p].read();
 	}
 	st.in_flight = rx > done ? rx - done : 0;
 	return st;
@@ -693,7 +702,8 @@ port_stats net_port_stats(uint16_t port) noexcept
 			continue;
 		st.rx += l->port_rx[port].read();
 		st.tx += l->port_tx[port].read();
-		st.dropped += l->port_drop[port].read();
+		st.rx_dropped += l->port_rx_drop[port].read();
+		st.tx_dropped += l->port_tx_drop[port].read();
 	}
 	return st;
 }

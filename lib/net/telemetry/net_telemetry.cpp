@@ -68,7 +68,7 @@ int port_info(const char *, const char *params, rte_tel_data *d)
 	if (!bh::detail::telemetry_parse_index(params, RTE_MAX_ETHPORTS, port) || !rte_eth_dev_is_valid_port(uint16_t(port)))
 		return -EINVAL;
 	const port_stats s = net_port_stats(uint16_t(port));
-	return telemetry_reply(d, {{"rx", s.rx}, {"tx", s.tx}, {"dropped", s.dropped}});
+	return telemetry_reply(d, {{"rx", s.rx}, {"tx", s.tx}, {"rx_dropped", s.rx_dropped}, {"tx_dropped", s.tx_dropped}});
 }
 
 constexpr bh::detail::telemetry_command commands[] = {
@@ -78,7 +78,7 @@ constexpr bh::detail::telemetry_command commands[] = {
 	 "Returns an lcore's net counters: softnet_stat, Tx, drops by reason, Rx modes. Parameters: int lcore_id"},
 	{"/bh/net/port/list", port_list, "Returns the ethdev ports. No parameters"},
 	{"/bh/net/port", port_info,
-	 "Returns what the net layer received, sent and dropped on a port. Parameters: int port_id"},
+	 "Returns what the net layer received and sent on a port, and dropped on its Rx and on its Tx side. Parameters: int port_id"},
 };
 
 } // namespace
