@@ -2,8 +2,9 @@
 # The project's test command (README, CI): installs what is missing, builds
 # build/, an AddressSanitizer+UBSan tree build-asan/ and a ThreadSanitizer
 # tree build-tsan/, runs every suite in build/ and build-asan/ and the core
-# suite under TSan (each sanitized tree also runs the canaries showing its
-# sanitizers are live), then prints the summary. The last line is
+# suite, the bridge and the NAPI machines under TSan (each sanitized tree
+# also runs the canaries showing its sanitizers are live), then prints the
+# summary. The last line is
 # test-summary.py's `N passed, N failed`; exits non-zero if anything failed.
 # Sanitizer options come from the default test set-up in tests/meson.build.
 set -euo pipefail
@@ -38,7 +39,7 @@ meson test -C build-asan --no-rebuild --print-errorlogs --num-processes 2 || tru
 echo "tests in build-asan/ took ${SECONDS}s"
 
 SECONDS=0
-meson test -C build-tsan --no-rebuild --suite core --suite sanitizers --suite bridge --print-errorlogs || true
+meson test -C build-tsan --no-rebuild --suite core --suite sanitizers --suite bridge --suite napi --print-errorlogs || true
 echo "core tests in build-tsan/ took ${SECONDS}s"
 
 exec python3 devtools/test-summary.py build build-asan build-tsan

@@ -263,11 +263,6 @@ void on_link(uint16_t port, const rte_eth_link &link, void *table)
 	static_cast<fdb *>(table)->link_changed(port, link.link_status == RTE_ETH_LINK_UP);
 }
 
-const char *mode_name(bh::net::rx_mode m)
-{
-	return m == bh::net::rx_mode::poll ? "poll" : m == bh::net::rx_mode::interrupt ? "interrupt" : "adaptive";
-}
-
 } // namespace
 
 int main(int argc, char **argv)
@@ -294,7 +289,7 @@ int main(int argc, char **argv)
 				workers.push_back(lcore_of[p]);
 		}
 	bh::net::port_conf pc;
-	pc.rx_interrupts = o.mode != bh::net::rx_mode::poll;
+	pc.rx_interrupts = o.rx.mode != bh::net::rx_mode::poll;
 	/* Every worker transmits on every port: one Tx queue each. */
 	pc.tx_queues = uint16_t(workers.size());
 	rte_mempool *pool =
@@ -331,7 +326,9 @@ int main(int argc, char **argv)
 		rte_eth_macaddr_get(p, &mac);
 		rte_ether_format_addr(ports_info[p].mac, sizeof(ports_info[p].mac), &mac);
 		ports_info[p].driver = bh::net::port_driver(p);
-		const int rc = bh::net::net_add_rxq({p, 0, lcore_of[p], o.mode, &fwd});
+		bh::net::rxq_conf rxq{p, 0, lcore_of[p], o.rx.mode, &fwd};
+		rxq.sw = o.rx.sw;
+		const int rc = bh::net::net_add_rxq(rxq);
 		if (rc == -ENOTSUP) {
 			fprintf(stderr, "bh-bridge: --rx-mode interrupt: port %u (%s) has no Rx interrupt\n", p,
 				bh::net::port_driver(p));
@@ -350,7 +347,7 @@ int main(int argc, char **argv)
 		else if (info.if_index)
 			carrier_ports |= 1ull << p;
 		printf("bh-bridge: lcore %u: Rx port %u (%s, %s, link watch: %s)\n", lcore_of[p], p,
-		       ports_info[p].driver, mode_name(o.mode),
+		       ports_info[p].driver, bh::cli::rx_mode_name(o.rx.mode),
 		       *info.dev_flags & RTE_ETH_DEV_INTR_LSC ? "LSC" : info.if_index ? "carrier" : "none");
 	}
 
@@ -366,7 +363,7 @@ int main(int argc, char **argv)
 	}
 	register_telemetry();
 	for (unsigned w : workers) {
-		bh::lcore_set_idle(w, o.mode == bh::net::rx_mode::poll ? bh::idle_mode::poll : bh::idle_mode::sleep);
+		bh::lcore_set_idle(w, o.rx.mode == bh::net::rx_mode::poll ? bh::idle_mode::poll : bh::idle_mode::sleep);
 		rte_eal_remote_launch(bh::lcore_main, nullptr, w);
 	}
 

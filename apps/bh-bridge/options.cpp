@@ -44,21 +44,6 @@ int set_portmask(options &o, const char *v)
 	return 0;
 }
 
-int set_mode(options &o, const char *v)
-{
-	static const std::pair<const char *, bh::net::rx_mode> modes[] = {
-		{"poll", bh::net::rx_mode::poll},
-		{"interrupt", bh::net::rx_mode::interrupt},
-		{"adaptive", bh::net::rx_mode::adaptive},
-	};
-	for (const auto &[name, mode] : modes)
-		if (!strcmp(v, name)) {
-			o.mode = mode;
-			return 0;
-		}
-	return fail("invalid rx mode '%s': expected poll, interrupt or adaptive", v);
-}
-
 int set_unsigned(unsigned &out, const char *what, const char *v, unsigned min, unsigned max)
 {
 	return bh::cli::parse_unsigned(prog, what, v, min, max, out) ? 0 : 2;
@@ -77,8 +62,8 @@ int apply(options &o, const char *key, const char *v)
 		return set_unsigned(o.aging_s, "aging time (seconds, 0 = never)", v, 0, max_aging_s);
 	if (!strcmp(key, "learn-limit"))
 		return set_unsigned(o.learn_limit, "learn limit (entries)", v, 1, max_learn_limit);
-	if (!strcmp(key, "rx-mode"))
-		return set_mode(o, v);
+	if (bh::cli::rx_plan::is_key(key))
+		return bh::cli::rx_plan::apply(prog, o.rx, key, v) ? 0 : 2;
 	if (!strcmp(key, "duration"))
 		return bh::cli::parse_number(prog, "duration (seconds)", v, 0, 1e9, o.duration_s) ? 0 : 2;
 	if (!strcmp(key, "json")) {
@@ -140,6 +125,12 @@ const option long_options[] = {
 	{"aging", required_argument, nullptr, 'a'},
 	{"learn-limit", required_argument, nullptr, 'l'},
 	{"rx-mode", required_argument, nullptr, 'r'},
+	{"rx-rule", required_argument, nullptr, 'R'},
+	{"defer-us", required_argument, nullptr, 'D'},
+	{"defer-polls", required_argument, nullptr, 'E'},
+	{"rate-hi", required_argument, nullptr, 'H'},
+	{"rate-lo", required_argument, nullptr, 'L'},
+	{"max-backoff", required_argument, nullptr, 'B'},
 	{"config", required_argument, nullptr, 'c'},
 	{"duration", required_argument, nullptr, 'd'},
 	{"json", required_argument, nullptr, 'j'},
@@ -149,8 +140,9 @@ const option long_options[] = {
 
 const char usage[] =
 	"usage: bh-bridge [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--aging SECONDS]\n"
-	"       [--learn-limit N] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
-	"       [--duration SECONDS] [--json FILE|-]\n"
+	"       [--learn-limit N] [--config FILE] [--duration SECONDS] [--json FILE|-]\n"
+	"       [--rx-mode poll|interrupt|adaptive] [--rx-rule defer|rate] [--defer-us US]\n"
+	"       [--defer-polls N] [--rate-hi N] [--rate-lo N] [--max-backoff US]\n"
 	"Static FDB entries come from the config file's [static] section (MAC = port).\n";
 
 } // namespace
@@ -164,6 +156,8 @@ int parse(int argc, char **argv, options &o)
 				return rc;
 	static const std::pair<int, const char *> keys[] = {{'p', "portmask"}, {'q', "queues"},   {'T', "period"},
 							    {'a', "aging"},    {'l', "learn-limit"}, {'r', "rx-mode"},
+							    {'R', "rx-rule"},  {'D', "defer-us"},    {'E', "defer-polls"},
+							    {'H', "rate-hi"},  {'L', "rate-lo"},     {'B', "max-backoff"},
 							    {'d', "duration"}, {'j', "json"}};
 	opterr = 0;
 	optind = 1;
@@ -187,6 +181,8 @@ int parse(int argc, char **argv, options &o)
 		return fail("unexpected argument '%s'", argv[optind]);
 	if (!o.portmask)
 		return fail("no port mask: -p PORTMASK is required");
+	if (const char *why = bh::net::napi_switch_error(o.rx.sw, bh::net::rxq_conf{}.weight))
+		return fail("Rx settings: %s", why);
 	return 0;
 }
 

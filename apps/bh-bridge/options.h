@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "bh_netdev.h"
+#include "bh_rx_options.h"
 #include "fdb.h"
 
 namespace bridge {
@@ -19,7 +20,7 @@ struct options {
 	unsigned period_s = 10;      /* -T: statistics period, 0 = off */
 	unsigned aging_s = 300;      /* --aging: 0 = never (Linux's and VPP's default is 300) */
 	unsigned learn_limit = 262144; /* --learn-limit: learned entries at most */
-	bh::net::rx_mode mode = bh::net::rx_mode::poll;
+	bh::cli::rx_settings rx;     /* every port's Rx mode and NAPI switching rule */
 	double duration_s = 0;       /* 0: until a signal */
 	std::string json;            /* "" none, "-" stdout */
 	std::vector<std::pair<mac_t, uint16_t>> statics; /* [static] MAC = port */

@@ -216,11 +216,12 @@ void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_us
 		fprintf(f,
 			"%s\n    \"%u\": {\"processed\": %" PRIu64 ", \"time_squeeze\": %" PRIu64 ", \"polls\": %" PRIu64
 			", \"interrupts\": %" PRIu64 ", \"to_poll\": %" PRIu64 ", \"to_interrupt\": %" PRIu64
+			", \"backoffs\": %" PRIu64 ", \"spurious\": %" PRIu64
 			", \"sleeps\": %" PRIu64 ", \"ksoftirqd_wakeups\": %" PRIu64 ", \"net_rx_softirqs\": %" PRIu64
 			", \"net_tx_softirqs\": %" PRIu64 ", \"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64
 			", \"app_task_runs\": %" PRIu64 "}",
-			sep, l, s.softnet.processed, s.softnet.time_squeeze, s.softnet.polls, s.interrupts, s.to_poll,
-			s.to_interrupt, ls.sleeps, bh::ksoftirqd_get_stats(l).wakeups,
+			sep, l, s.softnet.processed, s.softnet.time_squeeze, s.softnet.polls, s.softnet.interrupts,
+			s.softnet.to_poll, s.softnet.to_interrupt, s.softnet.backoffs, s.softnet.spurious, ls.sleeps, bh::ksoftirqd_get_stats(l).wakeups,
 			bh::softirq_get_stats(l, bh::NET_RX_SOFTIRQ).run, bh::softirq_get_stats(l, bh::NET_TX_SOFTIRQ).run,
 			ls.busy_cycles, ls.idle_cycles, app_tasks[l].runs());
 		sep = ",";
@@ -280,10 +281,6 @@ void stopper(double duration_s)
 	bh::lcore_request_stop(l);
 }
 
-const char *mode_name(bh::net::rx_mode m)
-{
-	return m == bh::net::rx_mode::poll ? "poll" : m == bh::net::rx_mode::interrupt ? "interrupt" : "adaptive";
-}
 
 } // namespace
 
@@ -323,7 +320,6 @@ int main(int argc, char **argv)
 			printf("Lcore %u: RX port %u TX port %u\n", plan.lcore[p], p, plan.tx[p]);
 
 	bh::net::port_conf pc;
-	pc.rx_interrupts = o.mode != bh::net::rx_mode::poll;
 	pc.promiscuous = o.promiscuous;
 	rte_mempool *pool = bh::net::mempool_create(
 		"l2fwd_pool", bh::net::mempool_size(unsigned(std::popcount(plan.ports)), pc, rte_lcore_count()));
@@ -342,6 +338,7 @@ int main(int argc, char **argv)
 			continue;
 		}
 		printf("Initializing port %u... ", port);
+		pc.rx_interrupts = o.rx.settings(port).mode != bh::net::rx_mode::poll;
 		if (const int rc = bh::net::port_configure(port, pc, pool))
 			return fatal(("port " + std::to_string(port) + " set-up").c_str(), rc);
 		if (const int rc = bh::net::port_start(port))
@@ -355,8 +352,9 @@ int main(int argc, char **argv)
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (!plan.forwards(p))
 			continue;
-		bh::net::rxq_conf rxq{p, 0, plan.lcore[p], o.mode, &fwd};
-		rxq.max_backoff_ns = uint64_t(o.max_backoff_us) * 1000;
+		const bh::cli::rx_settings rx = o.rx.settings(p);
+		bh::net::rxq_conf rxq{p, 0, plan.lcore[p], rx.mode, &fwd};
+		rxq.sw = rx.sw;
 		const int rc = bh::net::net_add_rxq(rxq);
 		if (rc == -ENOTSUP) {
 			fprintf(stderr, "bh-l2fwd: --rx-mode interrupt: port %u (%s) has no Rx interrupt\n", p,
@@ -370,8 +368,10 @@ int main(int argc, char **argv)
 			if (const int rc2 = bh::lcore_add_task(plan.lcore[p], app_tasks[plan.lcore[p]]))
 				return fatal("adding the app task", rc2);
 		}
-		printf("bh-l2fwd: lcore %u: Rx port %u -> Tx port %u (%s, %s)\n", plan.lcore[p], p, plan.tx[p],
-		       bh::net::port_driver(p), mode_name(o.mode));
+		printf("bh-l2fwd: lcore %u: Rx port %u -> Tx port %u (%s, %s%s)\n", plan.lcore[p], p, plan.tx[p],
+		       bh::net::port_driver(p), bh::cli::rx_mode_name(rx.mode),
+		       rx.mode != bh::net::rx_mode::adaptive ? ""
+		       : rx.sw.rule == bh::net::napi_rule::defer ? ", rule defer" : ", rule rate");
 	}
 	fflush(stdout);
 
@@ -382,10 +382,13 @@ int main(int argc, char **argv)
 	/* A polling lcore spins only if it has ports to poll; the others sleep until there is work. */
 	bool polls[RTE_MAX_LCORE] = {};
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-		polls[plan.lcore[p]] |= plan.forwards(p) && o.mode == bh::net::rx_mode::poll;
+		polls[plan.lcore[p]] |= plan.forwards(p) && o.rx.settings(p).mode == bh::net::rx_mode::poll;
 	unsigned l;
 	RTE_LCORE_FOREACH(l)
-	bh::lcore_set_idle(l, polls[l] ? bh::idle_mode::poll : bh::idle_mode::sleep);
+	{
+		bh::lcore_set_idle(l, polls[l] ? bh::idle_mode::poll : bh::idle_mode::sleep);
+		bh::lcore_set_bh_share(l, o.bh_share);
+	}
 
 	const auto t0 = std::chrono::steady_clock::now();
 	int loop_rc;

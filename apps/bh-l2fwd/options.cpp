@@ -63,19 +63,6 @@ int parse_bool(const char *s, bool &b, const char *what)
 	return 0;
 }
 
-int parse_mode(const char *s, bh::net::rx_mode &m)
-{
-	if (!strcmp(s, "poll"))
-		m = bh::net::rx_mode::poll;
-	else if (!strcmp(s, "interrupt"))
-		m = bh::net::rx_mode::interrupt;
-	else if (!strcmp(s, "adaptive"))
-		m = bh::net::rx_mode::adaptive;
-	else
-		return fail("invalid rx mode '%s': expected poll, interrupt or adaptive", s);
-	return 0;
-}
-
 /*
  * l2fwd_parse_port_pair_config(), to the letter, so that the same strings
  * pass: every "(" up to the next ")" is a pair, split at its first comma
@@ -134,21 +121,47 @@ int apply(options &o, const char *key, const char *value)
 		return parse_bool(value, o.mac_updating, "mac-updating");
 	if (!strcmp(key, "portmap"))
 		return parse_portmap(value, o.portmap);
-	if (!strcmp(key, "rx-mode"))
-		return parse_mode(value, o.mode);
+	if (bh::cli::rx_plan::is_key(key))
+		return bh::cli::rx_plan::apply("bh-l2fwd", o.rx.all, key, value) ? 0 : 2;
+	if (!strcmp(key, "rxq"))
+		return o.rx.parse_rxq("bh-l2fwd", value) ? 0 : 2;
 	if (!strcmp(key, "duration"))
 		return bh::cli::parse_number("bh-l2fwd", "duration (seconds)", value, 0, 1e9, o.duration_s) ? 0 : 2;
 	if (!strcmp(key, "frame-checks"))
 		return parse_bool(value, o.frame_checks, "frame-checks");
 	if (!strcmp(key, "app-task"))
 		return parse_uint(value, o.app_task_ns, "app task time (ns)", 0, 1000000);
-	if (!strcmp(key, "max-backoff"))
-		return parse_uint(value, o.max_backoff_us, "max back-off (us)", 10, 1000000);
+	if (!strcmp(key, "bh-share"))
+		return parse_uint(value, o.bh_share, "bottom-half share (percent)", 1, 100);
 	if (!strcmp(key, "json")) {
 		o.json = value;
 		return 0;
 	}
 	return fail("unknown config key '%s'", key);
+}
+
+std::vector<rte_cfgfile_entry> section_entries(rte_cfgfile *cfg, const char *section)
+{
+	const int n = rte_cfgfile_section_num_entries(cfg, section);
+	std::vector<rte_cfgfile_entry> entries(size_t(n > 0 ? n : 0));
+	rte_cfgfile_section_entries(cfg, section, entries.data(), n);
+	return entries;
+}
+
+/* A [port N] section: that port's Rx settings. */
+int load_port_section(rte_cfgfile *cfg, const char *path, const char *section, options &o)
+{
+	unsigned port;
+	char extra;
+	if (sscanf(section, "port %u%c", &port, &extra) != 1 || port >= RTE_MAX_ETHPORTS)
+		return fail("config file '%s': unknown section [%s] (expected [l2fwd] or [port N])", path, section);
+	for (const rte_cfgfile_entry &e : section_entries(cfg, section)) {
+		if (!bh::cli::rx_plan::is_key(e.name))
+			return fail("config file '%s': [%s] takes only Rx settings, not '%s'", path, section, e.name);
+		if (!o.rx.set_port("bh-l2fwd", uint16_t(port), e.name, e.value))
+			return 2;
+	}
+	return 0;
 }
 
 int load_config(const char *path, options &o)
@@ -160,12 +173,18 @@ int load_config(const char *path, options &o)
 	if (!rte_cfgfile_has_section(cfg, "l2fwd")) {
 		rc = fail("config file '%s' has no [l2fwd] section", path);
 	} else {
-		const int n = rte_cfgfile_section_num_entries(cfg, "l2fwd");
-		std::vector<rte_cfgfile_entry> entries(size_t(n > 0 ? n : 0));
-		rte_cfgfile_section_entries(cfg, "l2fwd", entries.data(), n);
-		for (const rte_cfgfile_entry &e : entries)
+		for (const rte_cfgfile_entry &e : section_entries(cfg, "l2fwd"))
 			if ((rc = apply(o, e.name, e.value)) != 0)
 				break;
+		const int nsec = rte_cfgfile_num_sections(cfg, nullptr, 0);
+		std::vector<char> names(size_t(nsec > 0 ? nsec : 0) * CFG_NAME_LEN);
+		std::vector<char *> ptrs(size_t(nsec > 0 ? nsec : 0));
+		for (size_t i = 0; i < ptrs.size(); i++)
+			ptrs[i] = &names[i * CFG_NAME_LEN];
+		rte_cfgfile_sections(cfg, ptrs.data(), nsec);
+		for (size_t i = 0; !rc && i < ptrs.size(); i++)
+			if (strcmp(ptrs[i], "l2fwd") != 0)
+				rc = load_port_section(cfg, path, ptrs[i], o);
 	}
 	rte_cfgfile_close(cfg);
 	return rc;
@@ -183,7 +202,14 @@ const option long_options[] = {
 	{"json", required_argument, nullptr, 'j'},
 	{"app-task", required_argument, nullptr, 'a'},
 	{"no-frame-checks", no_argument, nullptr, 'F'},
+	{"rx-rule", required_argument, nullptr, 'R'},
+	{"defer-us", required_argument, nullptr, 'D'},
+	{"defer-polls", required_argument, nullptr, 'E'},
+	{"rate-hi", required_argument, nullptr, 'H'},
+	{"rate-lo", required_argument, nullptr, 'L'},
 	{"max-backoff", required_argument, nullptr, 'B'},
+	{"rxq", required_argument, nullptr, 'Q'},
+	{"bh-share", required_argument, nullptr, 'S'},
 	{"help", no_argument, nullptr, 'h'},
 	{nullptr, 0, nullptr, 0},
 };
@@ -220,9 +246,8 @@ const option *l2fwd_abbreviation(const char *arg)
 
 const char usage[] =
 	"usage: bh-l2fwd [EAL options] -- -p PORTMASK [-P] [-q NQ] [-T PERIOD] [--[no-]mac-updating]\n"
-	"       [--portmap \"(0,1)(2,3)\"] [--rx-mode poll|interrupt|adaptive] [--config FILE]\n"
-	"       [--duration SECONDS] [--json FILE|-] [--app-task NS] [--no-frame-checks]\n"
-	"       [--max-backoff US]\n";
+	"       [--portmap \"(0,1)(2,3)\"] [--config FILE] [--duration SECONDS] [--json FILE|-]\n"
+	"       [--app-task NS] [--bh-share PERCENT] [--no-frame-checks]\n";
 
 /*
  * The files --config names, in order, found by getopt_long itself so that
@@ -274,6 +299,13 @@ int parse(int argc, char **argv, options &o, bool &help)
 		case 'N': o.mac_updating = false; break;
 		case 'm': rc = apply(o, "portmap", value); break;
 		case 'r': rc = apply(o, "rx-mode", value); break;
+		case 'R': rc = apply(o, "rx-rule", value); break;
+		case 'D': rc = apply(o, "defer-us", value); break;
+		case 'E': rc = apply(o, "defer-polls", value); break;
+		case 'H': rc = apply(o, "rate-hi", value); break;
+		case 'L': rc = apply(o, "rate-lo", value); break;
+		case 'Q': rc = apply(o, "rxq", value); break;
+		case 'S': rc = apply(o, "bh-share", value); break;
 		case 'd': rc = apply(o, "duration", value); break;
 		case 'j': o.json = value; break;
 		case 'a': rc = apply(o, "app-task", value); break;
@@ -282,6 +314,7 @@ int parse(int argc, char **argv, options &o, bool &help)
 		case 'c': break;
 		case 'h':
 			fputs(usage, stdout);
+			fputs(bh::cli::rx_usage, stdout);
 			help = true;
 			return 0;
 		}
@@ -368,7 +401,10 @@ int resolve(const options &o, plan &p)
 		p.lcore[port] = lcore;
 		taken[lcore]++;
 	}
-	return 0;
+	for (const uint16_t port : o.rx.ports())
+		if (!p.forwards(port))
+			return fail("Rx settings for port %u (--rxq or [port %u]): that port does not forward", port, port);
+	return o.rx.check("bh-l2fwd", bh::net::rxq_conf{}.weight) ? 0 : 2;
 }
 
 } // namespace l2fwd

@@ -17,6 +17,7 @@
 #include <rte_lcore.h>
 
 #include "bh_netdev.h"
+#include "bh_rx_options.h"
 
 namespace l2fwd {
 
@@ -29,11 +30,11 @@ struct options {
 	bool frame_checks = true; /* false: frames go out unchecked (needs !mac_updating: nothing reads them) */
 	/* --portmap's pairs; given (even with no pair in it), only the ports it pairs forward, as in l2fwd */
 	std::optional<std::vector<std::pair<uint16_t, uint16_t>>> portmap;
-	bh::net::rx_mode mode = bh::net::rx_mode::poll;
+	bh::cli::rx_plan rx;      /* each port's Rx mode and switching rule */
 	double duration_s = 0;   /* 0: until a signal */
 	std::string json;        /* "" none, "-" stdout */
 	unsigned app_task_ns = 0; /* an application task's work per loop on each forwarding lcore, 0 = none */
-	unsigned max_backoff_us = 1000; /* adaptive without Rx interrupts: longest sleep between idle polls */
+	unsigned bh_share = 50;   /* percent of a forwarding lcore's time its bottom halves may take from app tasks */
 };
 
 /*
@@ -56,8 +57,9 @@ struct plan {
 /*
  * Checks the options against the ports and lcores the EAL has and fills
  * @p p as l2fwd does: port pairs by the port map or in order, and each
- * lcore, in id order (the main lcore included), taking -q Rx ports. Prints
- * one line and returns 2 on error.
+ * lcore, in id order (the main lcore included), taking -q Rx ports; checks
+ * each forwarding port's Rx settings. Prints one line and returns 2 on
+ * error.
  */
 int resolve(const options &o, plan &p);
 

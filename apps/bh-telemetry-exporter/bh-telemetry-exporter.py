@@ -53,10 +53,11 @@ TYPES = {
     '/bh/timer': {'expired': C, 'softirqs': C, 'deferred': C, 'adopted': C},
     '/bh/workqueue': {'queued': C, 'run': C, 'canceled': C, 'pending': G, 'wakeups': C, 'sleeps': C,
                       'max_latency_seconds': (G, 'seconds'), 'pools': G, 'workers': G},
-    '/bh/net/softnet': {'processed': C, 'polls': C, 'time_squeeze': C, 'passes': C},
+    '/bh/net/softnet': {'processed': C, 'polls': C, 'time_squeeze': C, 'passes': C, 'interrupts': C, 'to_poll': C,
+                        'to_interrupt': C, 'backoffs': C, 'spurious': C},
     '/bh/net/lcore': {'processed': C, 'polls': C, 'time_squeeze': C, 'passes': C, 'tx': C, 'backlogged': C,
                       'in_flight': G, 'interrupts': C, 'to_poll': C, 'to_interrupt': C, 'backoffs': C,
-                      'dropped': C},
+                      'spurious': C, 'dropped': C},
     '/bh/net/port': {'rx': C, 'tx': C, 'rx_dropped': C, 'tx_dropped': C},
 }
 FAMILY = {C: CounterMetricFamily, G: GaugeMetricFamily}

@@ -409,6 +409,21 @@ REFUSALS = {
     'rejects_no_frame_checks_with_mac_updating': Refusal(2, [*TWO_PORTS, '--no-frame-checks'], r'frame-checks'),
     'rejects_bad_app_task_time': Refusal(2, [*TWO_PORTS, '--app-task', '-5'], r'app task'),
     'rejects_back_off_ceiling_under_10_us': Refusal(2, [*TWO_PORTS, '--max-backoff', '5'], r'back-off'),
+    'rejects_unknown_rx_rule': Refusal(2, [*TWO_PORTS, '--rx-rule', 'fastest'], r'rx rule.*fastest'),
+    'rejects_defer_window_over_10_ms': Refusal(2, [*TWO_PORTS, '--defer-us', '20000'], r'defer window'),
+    'rejects_rate_lo_above_rate_hi': Refusal(2, [*TWO_PORTS, '--rate-hi', '4', '--rate-lo', '8'], r'rate_lo'),
+    'rejects_bh_share_of_zero': Refusal(2, [*TWO_PORTS, '--bh-share', '0'], r'share'),
+    'rejects_rxq_without_port': Refusal(2, [*TWO_PORTS, '--rxq', 'rx-mode=poll'], r'--rxq'),
+    'rejects_rxq_with_unknown_key': Refusal(2, [*TWO_PORTS, '--rxq', '1:speed=9'], r'speed'),
+    'rejects_rxq_with_bad_value': Refusal(2, [*TWO_PORTS, '--rxq', '1:defer-polls=-1'], r'defer polls'),
+    'rejects_rxq_for_a_port_that_does_not_forward': Refusal(2, [*TWO_PORTS, '--rxq', '5:rx-mode=poll'],
+                                                            r'port 5'),
+    'rejects_rxq_settings_that_do_not_fit_together': Refusal(2, [*TWO_PORTS, '--rxq', '0:rate-hi=1'],
+                                                             r'port 0.*rate_lo'),
+    'config_rejects_unknown_section': Refusal(2, [], r'section.*\[ports\]',
+                                              config='[l2fwd]\nportmask=0x3\nqueues=2\n[ports]\nrx-mode=poll\n'),
+    'config_rejects_non_rx_key_in_port_section': Refusal(2, [], r'\[port 1\].*queues',
+                                                         config='[l2fwd]\nportmask=0x3\nqueues=2\n[port 1]\nqueues=1\n'),
     'config_rejects_syntax_error': Refusal(2, [], r'config|\.ini', config='[l2fwd\nportmask=0x3\n'),
     'config_rejects_bad_value': Refusal(2, [], r'rx-mode|fast',
                                         config='[l2fwd]\nportmask=0x3\nqueues=2\nrx-mode=fast\n'),
@@ -585,15 +600,49 @@ class LongOptions(L2fwdTest):
     def test_l2fwd_extra_long_options_take_equals_and_abbreviations(self):
         # getopt_long's spellings: --name=value, and any unambiguous prefix.
         json_path = self.path('spelled.json')
-        app = self.start(null_ports(2), [*TWO_PORTS, '--rx=adaptive', '--dur=1', '--app-t=100',
+        app = self.start(null_ports(2), [*TWO_PORTS, '--rx-m=adaptive', '--dur=1', '--app-t=100',
                                          f'--js={json_path}'], summary=False)
         self.assert_exit_ok(app, app.wait(RUN_TIMEOUT))
         with open(app.out_path) as f:
-            self.assertIn('(net_null, adaptive)', f.read(), '--rx=adaptive not applied')
+            self.assertIn('(net_null, adaptive, rule defer)', f.read(), '--rx-m=adaptive not applied')
         with open(json_path) as f:
             summary = json.load(f)
         self.assertLess(summary['seconds'], 5, '--dur=1 not applied')
         self.assertGreater(summary['lcores'][FWD_LCORE]['app_task_runs'], 0, '--app-t=100 not applied')
+
+
+class RxSettings(L2fwdTest):
+
+    def started_modes(self, app):
+        """The mode each Rx port was started in, from the start-up lines."""
+        with open(app.out_path) as f:
+            return {int(m.group(1)): m.group(2)
+                    for m in re.finditer(r'Rx port (\d+) -> Tx port \d+ \(\w+, ([^)]*)\)', f.read())}
+
+    def test_l2fwd_rxq_option_sets_one_ports_rx_settings(self):
+        app = self.run_to_end(null_ports(2), [*TWO_PORTS, '--rxq', '1:rx-mode=adaptive,rx-rule=rate,rate-hi=16',
+                                              '--duration', '1'])
+        self.assertEqual(self.started_modes(app), {0: 'poll', 1: 'adaptive, rule rate'})
+
+    def test_l2fwd_port_sections_of_the_config_file_override_its_l2fwd_section(self):
+        config = self.write_config('[l2fwd]\nportmask=0x3\nqueues=2\nrx-mode=adaptive\nrx-rule=rate\n'
+                                   '[port 0]\nrx-rule=defer\ndefer-us=200\n[port 1]\nrx-mode=poll\n')
+        app = self.run_to_end(null_ports(2), ['--config', config, '--duration', '1'])
+        self.assertEqual(self.started_modes(app), {0: 'adaptive, rule defer', 1: 'poll'})
+        # The command line's own settings apply under the ports' sections.
+        app = self.run_to_end(null_ports(2), ['--config', config, '--rx-rule', 'defer', '--rx-mode', 'interrupt',
+                                              '--rxq', '0:rx-mode=poll', '--duration', '1'])
+        self.assertEqual(self.started_modes(app), {0: 'poll', 1: 'poll'})
+
+    def test_l2fwd_bh_share_sets_what_app_tasks_keep_at_full_load(self):
+        # net_null never runs dry: the bottom halves would take the whole lcore.
+        runs = {}
+        for share in (90, 10):
+            app = self.run_to_end(null_ports(2), [*TWO_PORTS, '--app-task', '1000', '--bh-share', str(share),
+                                                  '--duration', '1'])
+            lcore = app.summary()['lcores'][FWD_LCORE]
+            runs[share] = lcore['app_task_runs']
+        self.assertGreater(runs[10], 2 * runs[90], f'app task runs at a 10% and a 90% share: {runs}')
 
 
 class IdlePorts(L2fwdTest):
@@ -606,12 +655,16 @@ class IdlePorts(L2fwdTest):
         return summary['lcores'][FWD_LCORE]['sleeps'] / summary['seconds']
 
     def test_l2fwd_max_backoff_sets_how_often_an_idle_worker_wakes(self):
+        shorter = self.idle_sleeps_per_second('--max-backoff', '1000')
         default = self.idle_sleeps_per_second()
         longer = self.idle_sleeps_per_second('--max-backoff', '20000')
-        # The worker sleeps until its ports' next poll: about 1000 times a
-        # second at the 1 ms default ceiling, about 50 at 20 ms.
-        self.assertGreater(default, 300, 'default ceiling: the idle worker hardly sleeps')
-        self.assertLess(longer, 150, f'--max-backoff 20000 not applied: {longer:.0f} sleeps/s (default {default:.0f})')
+        # The worker sleeps until its ports' next poll (the two ports' back-offs
+        # share its wake-ups): about 1000 times a second at a 1 ms ceiling,
+        # 200 at the 5 ms default, 50 at 20 ms.
+        rates = f'{shorter:.0f}, {default:.0f} and {longer:.0f} sleeps/s at 1, 5 and 20 ms'
+        self.assertGreater(shorter, 400, f'--max-backoff 1000 not applied: {rates}')
+        self.assertTrue(100 < default < 350, f'not the 5 ms default ceiling: {rates}')
+        self.assertLess(longer, 100, f'--max-backoff 20000 not applied: {rates}')
 
 
 # ---------------------------------------------------------------- kernel traffic

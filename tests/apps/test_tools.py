@@ -414,7 +414,7 @@ class AfXdp(l2fwd.L2fwdTest):
         # Poll mode would take a whole CPU.
         self.assertLess(idle, 10, f'idle adaptive worker on af_xdp does not sleep\n{app.report()}')
         self.pass_traffic_and_stop(app, 'net_af_xdp on veth, adaptive')
-        self.assertIn('(net_af_xdp, adaptive)', open(app.out_path).read())
+        self.assertIn('(net_af_xdp, adaptive, rule defer)', open(app.out_path).read())
 
 
 def main():

@@ -330,19 +330,21 @@ TEST_F(net_test, test_net_adaptive_backs_off_without_interrupts_and_resumes_on_t
 	ring_port &a = port("aa");
 	ring_port &b = port("ab");
 	forward_to fwd(b.id);
-	start_adaptive({a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100}, b.id);
+	net::rxq_conf c{a.id, 0, lcore(), net::rx_mode::adaptive, &fwd};
+	c.sw.max_backoff_ns = 1000000;
+	start_adaptive(c, b.id);
 	std::this_thread::sleep_for(200ms);
 	const net::lcore_net_stats idle = net::net_lcore_stats(lcore());
 	const lcore_stats ls = lcore_get_stats(lcore());
-	EXPECT_GT(idle.backoffs, 0u) << "no back-off on an idle queue without interrupts";
+	EXPECT_GT(idle.softnet.backoffs, 0u) << "no back-off on an idle queue without interrupts";
 	EXPECT_GT(ls.sleeps, 100u) << "the idle lcore did not sleep between polls";
-	/* Backed off to its 1 ms ceiling, the queue is polled about once a millisecond, not idle_polls times. */
+	/* Backed off to its 1 ms ceiling, the queue is polled about once a millisecond. */
 	const uint64_t idle_polls = polls_over(300ms);
 	EXPECT_LT(idle_polls, 1000u) << "an idle queue in back-off is polled too often";
 	EXPECT_EQ(forwarded(a, b, 1000), 1000u) << "traffic was not picked up after the back-off";
 	printf("adaptive without interrupts: %" PRIu64 " back-offs, %" PRIu64 " sleeps in 200 ms idle, then %" PRIu64
 	       " polls in 300 ms; 1000 packets forwarded after\n",
-	       idle.backoffs, ls.sleeps, idle_polls);
+	       idle.softnet.backoffs, ls.sleeps, idle_polls);
 }
 
 TEST_F(net_test, test_net_adaptive_backoff_ceiling_is_the_queues_setting)
@@ -351,20 +353,51 @@ TEST_F(net_test, test_net_adaptive_backoff_ceiling_is_the_queues_setting)
 	ring_port &a = port("ca");
 	ring_port &b = port("cb");
 	forward_to fwd(b.id);
-	net::rxq_conf c{a.id, 0, lcore(), net::rx_mode::adaptive, &fwd, 64, 100};
-	c.max_backoff_ns = 5000;
+	net::rxq_conf c{a.id, 0, lcore(), net::rx_mode::adaptive, &fwd};
+	c.sw.max_backoff_ns = 5000;
 	EXPECT_EQ(net::net_add_rxq(c), -EINVAL) << "a ceiling under the 10 us first step";
-	c.max_backoff_ns = 2000000000;
+	c.sw.max_backoff_ns = 2000000000;
 	EXPECT_EQ(net::net_add_rxq(c), -EINVAL) << "a ceiling over 1 s";
-	c.max_backoff_ns = 20000000;
+	c.sw.max_backoff_ns = 20000000;
 	start_adaptive(c, b.id);
 	std::this_thread::sleep_for(300ms);
-	/* At a 20 ms ceiling: about 15 polls in 300 ms, where the default 1 ms gives about 300. */
+	/* At a 20 ms ceiling: about 15 polls in 300 ms, where the default 5 ms gives about 60. */
 	const uint64_t idle_polls = polls_over(300ms);
 	EXPECT_LT(idle_polls, 40u) << "the queue's ceiling was not used";
 	EXPECT_GT(idle_polls, 5u) << "the queue is no longer polled while idle";
 	EXPECT_EQ(forwarded(a, b, 100), 100u) << "traffic was not picked up after the back-off";
 	printf("adaptive without interrupts, 20 ms ceiling: %" PRIu64 " polls in 300 ms idle\n", idle_polls);
+}
+
+/*
+ * Two idle queues without interrupts on one lcore back off side by side:
+ * when the lcore wakes for one, the other, due soon, is polled too, so
+ * that the lcore wakes about once per ceiling, not once per queue.
+ */
+TEST_F(net_test, test_net_idle_queues_of_one_lcore_share_its_back_off_wake_ups)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port("sa");
+	ring_port &b = port("sb");
+	forward_to to_b(b.id), to_a(a.id);
+	net::rxq_conf ca{a.id, 0, lcore(), net::rx_mode::adaptive, &to_b};
+	ca.sw.max_backoff_ns = 20000000;
+	net::rxq_conf cb = ca;
+	cb.port = b.id;
+	cb.handler = &to_a;
+	ASSERT_EQ(net::net_add_rxq(cb), 0);
+	ASSERT_EQ(net::net_add_txq(a.id, 0, lcore()), 0);
+	start_adaptive(ca, b.id);
+	std::this_thread::sleep_for(300ms);
+	/* Traffic on one queue only restarts its back-off from 10 us: out of step with the other's. */
+	EXPECT_EQ(forwarded(a, b, 10), 10u);
+	std::this_thread::sleep_for(300ms);
+	const uint64_t s0 = lcore_get_stats(lcore()).sleeps, p0 = net::softnet_get(lcore()).polls;
+	std::this_thread::sleep_for(600ms);
+	const uint64_t sleeps = lcore_get_stats(lcore()).sleeps - s0, polls = net::softnet_get(lcore()).polls - p0;
+	printf("two idle queues, 20 ms ceiling: %" PRIu64 " wake-ups and %" PRIu64 " polls in 600 ms\n", sleeps, polls);
+	EXPECT_GT(polls, 2 * sleeps - 4) << "the queues were not polled together";
+	EXPECT_LT(sleeps, 45u) << "each queue woke the lcore on its own";
 }
 
 TEST_F(net_test, test_net_full_load_polling_never_hands_net_rx_to_ksoftirqd)

@@ -160,9 +160,10 @@ class Telemetry(unittest.TestCase):
             '/bh/ksoftirqd': {'exists', 'active', 'wakeups', 'batches', 'softirqs', 'dpdk_lcore_id'},
             '/bh/tasklet': {'run', 'requeued_running', 'requeued_disabled', 'killed', 'remote'},
             '/bh/timer': {'expired', 'softirqs', 'deferred', 'adopted'},
-            '/bh/net/softnet': {'processed', 'polls', 'time_squeeze', 'passes'},
+            '/bh/net/softnet': {'processed', 'polls', 'time_squeeze', 'passes', 'interrupts', 'to_poll',
+                                'to_interrupt', 'backoffs', 'spurious'},
             '/bh/net/lcore': {'processed', 'polls', 'time_squeeze', 'passes', 'tx', 'backlogged', 'in_flight',
-                              'interrupts', 'to_poll', 'to_interrupt', 'backoffs', 'dropped_runt',
+                              'interrupts', 'to_poll', 'to_interrupt', 'backoffs', 'spurious', 'dropped_runt',
                               'dropped_oversize', 'dropped_chained', 'dropped_tx_full', 'dropped_no_txq',
                               'dropped_handler'},
         }

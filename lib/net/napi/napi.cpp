@@ -16,16 +16,6 @@
 
 namespace bh::net {
 
-namespace detail {
-
-struct napi_access {
-	static napi *&next(napi &n) { return n.next_; }
-	static std::atomic<uint32_t> &state(napi &n) { return n.state_; }
-	static int poll(napi &n, int budget) { return n.poll_(n, budget); }
-};
-
-} // namespace detail
-
 namespace {
 
 using access = detail::napi_access;
@@ -45,7 +35,20 @@ struct napi_lcore {
 per_lcore<napi_lcore> lists;
 napi_config config; /* [I] */
 uint64_t time_limit_cycles = 2000000;
-void (*pass_end)(unsigned) = nullptr; /* [I] */
+
+/*
+ * A context the lcore's loop drives (poll or adaptive mode) is raised for
+ * by the NAPI top half on every pass while it stays on the list; NET_RX
+ * re-raising itself for it would turn the lcore's own polling at full load
+ * into a softirq flood and hand it to ksoftirqd, a second thread on the
+ * same CPU. Interrupt-mode and bare contexts live on NET_RX's re-raise, as
+ * the kernel's do.
+ */
+bool loop_driven(const napi &n)
+{
+	const detail::napi_ctl *c = access::ctl(n);
+	return c && c->mode != rx_mode::interrupt;
+}
 
 } // namespace
 
@@ -79,15 +82,28 @@ bool napi_schedule(napi &n) noexcept
 	return true;
 }
 
-bool napi_complete_done(napi &n, int) noexcept
+napi_verdict napi_complete_done(napi &n, int work_done) noexcept
 {
+	detail::napi_ctl *c = access::ctl(n);
+	/* Decided while still scheduled: the top half reads the machine only once SCHED is clear. */
+	const napi_verdict v = c ? detail::napi_decide(*c, work_done, rte_rdtsc()) : napi_verdict{napi_next::rearm};
 	std::atomic<uint32_t> &state = access::state(n);
 	uint32_t s = state.load(std::memory_order_relaxed);
 	uint32_t ns;
 	do
 		ns = (s & missed_bit) ? sched_bit : 0;
 	while (!state.compare_exchange_weak(s, ns, std::memory_order_acq_rel, std::memory_order_relaxed));
-	return ns == 0;
+	if (ns == 0)
+		return v;
+	if (c)
+		c->state.store(napi_state::driven, std::memory_order_relaxed);
+	return {napi_next::keep_polling};
+}
+
+napi_state napi_state_of(const napi &n) noexcept
+{
+	const detail::napi_ctl *c = access::ctl(n);
+	return c ? c->state.load(std::memory_order_relaxed) : napi_state::polling;
 }
 
 void detail::net_rx_action(const softirq_action &) noexcept
@@ -109,8 +125,11 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		l.processed.add(uint64_t(work));
 		budget -= work;
 		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
-		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
+		if (access::state(n).load(std::memory_order_acquire) & sched_bit) {
+			if (detail::napi_ctl *c = access::ctl(n))
+				c->state.store(napi_state::driven, std::memory_order_relaxed);
 			l.list.append(n);
+		}
 		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		if (budget <= 0 || rte_rdtsc() >= deadline) {
 			l.time_squeeze.add();
@@ -122,16 +141,14 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		}
 	}
 	for (napi *n = l.list.front(); n; n = access::next(*n)) {
-		if (!n->driven()) {
+		if (!loop_driven(*n)) {
 			raise_softirq(NET_RX_SOFTIRQ);
 			break;
 		}
 	}
-	if (pass_end)
-		pass_end(id);
 }
 
-void detail::napi_forget_all(unsigned lcore) noexcept
+void detail::napi_forget_lists(unsigned lcore) noexcept
 {
 	napi_lcore &l = lists[lcore];
 	l.list.splice(l.inbox);
@@ -141,11 +158,6 @@ void detail::napi_forget_all(unsigned lcore) noexcept
 		access::state(*n).store(0, std::memory_order_release);
 		n = next;
 	}
-}
-
-void detail::set_rx_pass_end(void (*fn)(unsigned)) noexcept
-{
-	pass_end = fn;
 }
 
 int napi_set_config(const napi_config &cfg) noexcept
@@ -173,6 +185,12 @@ softnet_stat softnet_get(unsigned lcore) noexcept
 		st.polls = l.polls.read();
 		st.time_squeeze = l.time_squeeze.read();
 		st.passes = l.passes.read();
+		const detail::napi_counters &m = detail::napi_stats[lcore];
+		st.interrupts = m.interrupts.read();
+		st.to_poll = m.to_poll.read();
+		st.to_interrupt = m.to_interrupt.read();
+		st.backoffs = m.backoffs.read();
+		st.spurious = m.spurious.read();
 	}
 	return st;
 }

@@ -3,22 +3,20 @@
 
 /**
  * @file
- * The net layer's run-time: Rx queues bound to lcores in poll, interrupt or
- * adaptive mode, the packet-handler API applications implement, NET_TX
- * with per-lcore Tx buffers and a bounded backlog, and the counters
- * (SPEC section 8).
+ * The net layer's run-time: Rx queues bound to lcores as NAPI contexts in
+ * poll, interrupt or adaptive mode, the packet-handler API applications
+ * implement, NET_TX with per-lcore Tx buffers and a bounded backlog, and
+ * the counters (SPEC section 8).
  *
- * Each lcore with Rx queues gets a top half (a bh::pollfn) that schedules
- * their NAPI contexts (poll mode), or leaves that to the queues' Rx
- * interrupts (interrupt mode), or polls under load and arms interrupts after
- * a run of empty polls (adaptive mode; on a queue without Rx interrupts it
- * backs off instead, sleeping 10 us to 1 ms between polls). NET_RX polls the
+ * Each Rx queue is a NAPI context (bh_napi.h) given to its lcore in the
+ * queue's mode: NAPI decides when it is polled, when it sleeps on its Rx
+ * interrupt and when it backs off (napi_rule, napi_switch). NET_RX polls the
  * queues and hands bursts to the handler; what the handler transmits goes
- * into the lcore's Tx buffer for that port, flushed after each NET_RX pass;
- * what the Tx ring refuses waits in a bounded backlog that NET_TX retries,
- * and a drain timer while the ring takes nothing; what does not fit is
- * dropped and counted. Every mbuf
- * received is transmitted or freed with a named reason.
+ * into the lcore's Tx buffer for that port, flushed when a burst is full
+ * and where each poll ends; what the Tx ring refuses waits in a bounded
+ * backlog that NET_TX retries, and a drain timer while the ring takes
+ * nothing; what does not fit is dropped and counted. Every mbuf received is
+ * transmitted or freed with a named reason.
  */
 
 #include <cstdint>
@@ -30,9 +28,6 @@
 #include "bh_napi.h"
 
 namespace bh::net {
-
-/** How an Rx queue's lcore learns that packets arrived (see the file comment). */
-enum class rx_mode { poll, interrupt, adaptive };
 
 /** Why a packet was freed instead of transmitted. */
 enum class drop_reason : unsigned {
@@ -167,7 +162,8 @@ struct net_conf {
  * Sets up the net layer for the next bh::start(), which registers NET_RX
  * and NET_TX; bh::stop(), once every loop has returned, flushes what is
  * buffered, frees backlogs (counted as tx_full), stops drain timers,
- * releases irq fds and the queue bindings, and gives the softirqs back. The
+ * releases the queues' NAPI contexts (irq fds, poll lists) and bindings,
+ * and gives the softirqs back. The
  * ports are left to the caller, and the counters stay readable until the
  * next net_init(). The net layer is an entry of the framework's start-up
  * table (bh_subsys.h), so nothing else needs ordering by hand.
@@ -187,22 +183,16 @@ struct rxq_conf {
 	rx_mode mode = rx_mode::poll;      /**< how that lcore learns of packets */
 	packet_handler *handler = nullptr; /**< receives its bursts */
 	int weight = 64;                   /**< packets per NAPI poll */
-	unsigned idle_polls = 1000; /**< adaptive: empty polls before arming the interrupt */
-	/**
-	 * Adaptive on a queue without Rx interrupts: the longest sleep between
-	 * polls of an idle queue, 10 us .. 1 s. Each empty poll doubles the
-	 * sleep from 10 us up to this ceiling, so it bounds both the delay of
-	 * the first packet after an idle spell and the wake-ups an idle lcore
-	 * costs (about one per ceiling: 1 ms gives 1000 a second).
-	 */
-	uint64_t max_backoff_ns = 1000000;
+	napi_switch sw;                    /**< adaptive mode's rule and the back-off without Rx interrupts */
 };
 
 /**
  * Binds an Rx queue of a started port to an lcore.
- * @return 0; -EINVAL for a bad argument; -ENODEV for a port that does not
- *   exist; -ENOTSUP for interrupt mode on a queue without Rx interrupts
- *   (logged with the port and its driver); -EBUSY if the lcore's loop runs.
+ * @return 0; -EINVAL for a bad argument (an invalid napi_switch is logged
+ *   with the field and its range); -ENODEV for a port that does not exist;
+ *   -ENOTSUP for interrupt mode on a queue without Rx interrupts (logged
+ *   with the port and its driver); -EBUSY if the lcore's loop runs; the
+ *   errors of napi_add().
  * @context Main thread, after net_init(), before that lcore's loop runs.
  * @cost An allocation and the port's Rx interrupt probe.
  */
@@ -219,15 +209,11 @@ int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept;
 
 /** Per-lcore counters: softnet_stat plus the net layer's own. */
 struct lcore_net_stats {
-	softnet_stat softnet;     /**< NET_RX's counters */
+	softnet_stat softnet;     /**< NET_RX's and the NAPI machines' counters */
 	uint64_t dropped[unsigned(drop_reason::count)] = {}; /**< packets freed, by drop_reason */
 	uint64_t tx = 0;          /**< packets the Tx rings took */
 	uint64_t backlogged = 0;  /**< packets that had to wait in the backlog */
 	uint64_t in_flight = 0;   /**< in Tx buffers and backlogs now */
-	uint64_t interrupts = 0;  /**< Rx interrupts taken */
-	uint64_t to_poll = 0;     /**< adaptive: interrupt -> polling switches */
-	uint64_t to_interrupt = 0; /**< adaptive: polling -> interrupt switches */
-	uint64_t backoffs = 0;    /**< adaptive without interrupts: back-off sleeps started */
 };
 
 /**

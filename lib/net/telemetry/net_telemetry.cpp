@@ -24,7 +24,12 @@ int softnet_reply(unsigned lcore, rte_tel_data *d)
 	return telemetry_reply(d, {{"processed", s.processed},
 				   {"polls", s.polls},
 				   {"time_squeeze", s.time_squeeze},
-				   {"passes", s.passes}});
+				   {"passes", s.passes},
+				   {"interrupts", s.interrupts},
+				   {"to_poll", s.to_poll},
+				   {"to_interrupt", s.to_interrupt},
+				   {"backoffs", s.backoffs},
+				   {"spurious", s.spurious}});
 }
 
 int lcore_reply(unsigned lcore, rte_tel_data *d)
@@ -37,10 +42,11 @@ int lcore_reply(unsigned lcore, rte_tel_data *d)
 			    {"tx", s.tx},
 			    {"backlogged", s.backlogged},
 			    {"in_flight", s.in_flight},
-			    {"interrupts", s.interrupts},
-			    {"to_poll", s.to_poll},
-			    {"to_interrupt", s.to_interrupt},
-			    {"backoffs", s.backoffs}});
+			    {"interrupts", s.softnet.interrupts},
+			    {"to_poll", s.softnet.to_poll},
+			    {"to_interrupt", s.softnet.to_interrupt},
+			    {"backoffs", s.softnet.backoffs},
+			    {"spurious", s.softnet.spurious}});
 	for (unsigned r = 0; r < unsigned(drop_reason::count); r++) {
 		char name[RTE_TEL_MAX_STRING_LEN];
 		snprintf(name, sizeof(name), "dropped_%s", drop_reason_name(drop_reason(r)));
