@@ -121,22 +121,16 @@ int load_config(const char *path, options &o)
 	return rc;
 }
 
-const option long_options[] = {
-	{"aging", required_argument, nullptr, 'a'},
-	{"learn-limit", required_argument, nullptr, 'l'},
-	{"rx-mode", required_argument, nullptr, 'r'},
-	{"rx-rule", required_argument, nullptr, 'R'},
-	{"defer-us", required_argument, nullptr, 'D'},
-	{"defer-polls", required_argument, nullptr, 'E'},
-	{"rate-hi", required_argument, nullptr, 'H'},
-	{"rate-lo", required_argument, nullptr, 'L'},
-	{"max-backoff", required_argument, nullptr, 'B'},
-	{"config", required_argument, nullptr, 'c'},
-	{"duration", required_argument, nullptr, 'd'},
-	{"json", required_argument, nullptr, 'j'},
-	{"help", no_argument, nullptr, 'h'},
-	{nullptr, 0, nullptr, 0},
-};
+const std::vector<option> long_options = bh::cli::with_rx_options(
+	{
+		{"aging", required_argument, nullptr, 'a'},
+		{"learn-limit", required_argument, nullptr, 'l'},
+		{"config", required_argument, nullptr, 'c'},
+		{"duration", required_argument, nullptr, 'd'},
+		{"json", required_argument, nullptr, 'j'},
+		{"help", no_argument, nullptr, 'h'},
+	},
+	false);
 
 const char usage[] =
 	"usage: bh-bridge [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--aging SECONDS]\n"
@@ -155,20 +149,18 @@ int parse(int argc, char **argv, options &o)
 			if (const int rc = load_config(argv[i + 1], o))
 				return rc;
 	static const std::pair<int, const char *> keys[] = {{'p', "portmask"}, {'q', "queues"},   {'T', "period"},
-							    {'a', "aging"},    {'l', "learn-limit"}, {'r', "rx-mode"},
-							    {'R', "rx-rule"},  {'D', "defer-us"},    {'E', "defer-polls"},
-							    {'H', "rate-hi"},  {'L', "rate-lo"},     {'B', "max-backoff"},
+							    {'a', "aging"},    {'l', "learn-limit"},
 							    {'d', "duration"}, {'j', "json"}};
 	opterr = 0;
 	optind = 1;
-	for (int c; (c = getopt_long(argc, argv, "p:q:T:h", long_options, nullptr)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, "p:q:T:h", long_options.data(), nullptr)) != -1;) {
 		if (c == 'h') {
 			fputs(usage, stdout);
 			exit(0);
 		}
 		if (c == 'c')
 			continue;
-		const char *key = nullptr;
+		const char *key = bh::cli::rx_key(c);
 		for (const auto &[opt, name] : keys)
 			if (opt == c)
 				key = name;

@@ -192,27 +192,20 @@ int load_config(const char *path, options &o)
 
 const char short_options[] = "p:Pq:T:h";
 
-const option long_options[] = {
-	{"mac-updating", no_argument, nullptr, 'M'},
-	{"no-mac-updating", no_argument, nullptr, 'N'},
-	{"portmap", required_argument, nullptr, 'm'},
-	{"rx-mode", required_argument, nullptr, 'r'},
-	{"config", required_argument, nullptr, 'c'},
-	{"duration", required_argument, nullptr, 'd'},
-	{"json", required_argument, nullptr, 'j'},
-	{"app-task", required_argument, nullptr, 'a'},
-	{"no-frame-checks", no_argument, nullptr, 'F'},
-	{"rx-rule", required_argument, nullptr, 'R'},
-	{"defer-us", required_argument, nullptr, 'D'},
-	{"defer-polls", required_argument, nullptr, 'E'},
-	{"rate-hi", required_argument, nullptr, 'H'},
-	{"rate-lo", required_argument, nullptr, 'L'},
-	{"max-backoff", required_argument, nullptr, 'B'},
-	{"rxq", required_argument, nullptr, 'Q'},
-	{"bh-share", required_argument, nullptr, 'S'},
-	{"help", no_argument, nullptr, 'h'},
-	{nullptr, 0, nullptr, 0},
-};
+const std::vector<option> long_options = bh::cli::with_rx_options(
+	{
+		{"mac-updating", no_argument, nullptr, 'M'},
+		{"no-mac-updating", no_argument, nullptr, 'N'},
+		{"portmap", required_argument, nullptr, 'm'},
+		{"config", required_argument, nullptr, 'c'},
+		{"duration", required_argument, nullptr, 'd'},
+		{"json", required_argument, nullptr, 'j'},
+		{"app-task", required_argument, nullptr, 'a'},
+		{"no-frame-checks", no_argument, nullptr, 'F'},
+		{"bh-share", required_argument, nullptr, 'S'},
+		{"help", no_argument, nullptr, 'h'},
+	},
+	true);
 
 /*
  * l2fwd's own long options. getopt_long takes any unambiguous prefix of a
@@ -258,7 +251,7 @@ std::vector<std::string> config_files(int argc, char **argv)
 	std::vector<std::string> files;
 	opterr = 0;
 	optind = 0; /* 0, not 1: a full re-initialisation of GNU getopt */
-	for (int c; (c = getopt_long(argc, argv, short_options, long_options, nullptr)) != -1;)
+	for (int c; (c = getopt_long(argc, argv, short_options, long_options.data(), nullptr)) != -1;)
 		if (c == 'c')
 			files.emplace_back(optarg);
 	return files;
@@ -274,7 +267,7 @@ int parse(int argc, char **argv, options &o, bool &help)
 		if (const int rc = load_config(file.c_str(), o))
 			return rc;
 	optind = 0;
-	for (int c; (c = getopt_long(argc, argv, short_options, long_options, nullptr)) != -1;) {
+	for (int c; (c = getopt_long(argc, argv, short_options, long_options.data(), nullptr)) != -1;) {
 		const char *value = optarg;
 		if (c == '?') {
 			const char *arg = argv[optind - 1];
@@ -298,20 +291,16 @@ int parse(int argc, char **argv, options &o, bool &help)
 		case 'M': o.mac_updating = true; break;
 		case 'N': o.mac_updating = false; break;
 		case 'm': rc = apply(o, "portmap", value); break;
-		case 'r': rc = apply(o, "rx-mode", value); break;
-		case 'R': rc = apply(o, "rx-rule", value); break;
-		case 'D': rc = apply(o, "defer-us", value); break;
-		case 'E': rc = apply(o, "defer-polls", value); break;
-		case 'H': rc = apply(o, "rate-hi", value); break;
-		case 'L': rc = apply(o, "rate-lo", value); break;
-		case 'Q': rc = apply(o, "rxq", value); break;
 		case 'S': rc = apply(o, "bh-share", value); break;
 		case 'd': rc = apply(o, "duration", value); break;
 		case 'j': o.json = value; break;
 		case 'a': rc = apply(o, "app-task", value); break;
 		case 'F': o.frame_checks = false; break;
-		case 'B': rc = apply(o, "max-backoff", value); break;
 		case 'c': break;
+		default:
+			if (const char *key = bh::cli::rx_key(c))
+				rc = apply(o, key, value);
+			break;
 		case 'h':
 			fputs(usage, stdout);
 			fputs(bh::cli::rx_usage, stdout);

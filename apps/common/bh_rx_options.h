@@ -10,6 +10,7 @@
  */
 
 #include <cstdint>
+#include <getopt.h>
 #include <string>
 #include <utility>
 #include <vector>
@@ -60,6 +61,16 @@ private:
 	};
 	std::vector<entry> overrides_;
 };
+
+/*
+ * @p own long options followed by those of the Rx keys (--rx-mode ...
+ * --max-backoff, and --rxq when @p per_port), each of which getopt_long
+ * returns as a value rx_key() maps back to its key; ends with the null
+ * entry getopt_long needs.
+ */
+std::vector<option> with_rx_options(std::initializer_list<option> own, bool per_port);
+/* The key ("rx-mode", ..., "rxq") of a value with_rx_options() gave, or nullptr. */
+const char *rx_key(int getopt_value);
 
 /* "poll", "interrupt" or "adaptive". */
 const char *rx_mode_name(net::rx_mode m);

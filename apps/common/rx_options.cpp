@@ -14,6 +14,11 @@ namespace {
 
 constexpr unsigned max_port = 1023; /* RTE_MAX_ETHPORTS of any build */
 
+/* The Rx keys, "rxq" last; getopt_long returns key i as option_base + i. */
+const char *const keys[] = {"rx-mode", "rx-rule", "defer-us", "defer-polls", "rate-hi", "rate-lo", "max-backoff", "rxq"};
+constexpr int nkeys = int(std::size(keys));
+constexpr int option_base = 0x1000; /* above every character a short option can be */
+
 bool set_choice(const char *program, const char *key, const char *value, const char *const names[], unsigned n,
 		unsigned &out)
 {
@@ -52,9 +57,22 @@ const char *rx_mode_name(net::rx_mode m)
 
 bool rx_plan::is_key(const char *key)
 {
-	static const char *const keys[] = {"rx-mode", "rx-rule", "defer-us", "defer-polls",
-					   "rate-hi", "rate-lo", "max-backoff"};
-	return std::any_of(std::begin(keys), std::end(keys), [&](const char *k) { return !strcmp(k, key); });
+	return std::any_of(keys, keys + nkeys - 1, [&](const char *k) { return !strcmp(k, key); });
+}
+
+std::vector<option> with_rx_options(std::initializer_list<option> own, bool per_port)
+{
+	std::vector<option> v(own);
+	for (int i = 0; i < nkeys - (per_port ? 0 : 1); i++)
+		v.push_back({keys[i], required_argument, nullptr, option_base + i});
+	v.push_back({nullptr, 0, nullptr, 0});
+	return v;
+}
+
+const char *rx_key(int getopt_value)
+{
+	const int i = getopt_value - option_base;
+	return i >= 0 && i < nkeys ? keys[i] : nullptr;
 }
 
 bool rx_plan::apply(const char *program, rx_settings &s, const char *key, const char *value)
