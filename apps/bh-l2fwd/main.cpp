@@ -50,30 +50,38 @@ public:
 	forwarder(const uint16_t *pair, bool mac_updating, bool frame_checks)
 		: pair_(pair), mac_updating_(mac_updating), frame_checks_(frame_checks)
 	{
-		for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-			if (rte_eth_dev_is_valid_port(p))
-				rte_eth_macaddr_get(p, &macs_[p]);
+		for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
+			if (!rte_eth_dev_is_valid_port(p))
+				continue;
+			/* 02:00:00:00:00:<tx port>, then the Tx port's own address, as l2fwd writes them. */
+			uint8_t hdr[12] = {0x02, 0, 0, 0, 0, uint8_t(p)};
+			rte_eth_macaddr_get(p, reinterpret_cast<rte_ether_addr *>(&hdr[6]));
+			memcpy(&rewrite_[p].lo, hdr, 8);
+			memcpy(&rewrite_[p].hi, hdr + 8, 4);
+		}
 	}
 	void on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
 	{
 		const uint16_t out = pair_[ctx.port()];
 		if (mac_updating_) {
-			/* 02:00:00:00:00:<tx port>, and the Tx port's own address, as l2fwd writes them. */
-			const uint64_t dst = 0x000000000002ull + (uint64_t(out) << 40);
-			const rte_ether_addr src = macs_[out];
-			uint16_t ok = 0;
+			/*
+			 * Both addresses in two stores, and the checks folded over the
+			 * burst: a frame that fails them is rewritten too (its first 12
+			 * bytes are in its buffer whatever its length) and dropped after.
+			 */
+			const header h = rewrite_[out];
+			/* A copy the frame stores cannot alias: its limit stays in a register. */
+			const bh::net::rx_context limits = ctx;
+			bool ok = true;
 			for (uint16_t i = 0; i < n; i++) {
 				rte_mbuf *m = pkts[i];
-				if (const auto why = ctx.check(m); unlikely(why != bh::net::drop_reason::count)) {
-					ctx.drop(m, why);
-					continue;
-				}
-				auto *eth = rte_pktmbuf_mtod(m, rte_ether_hdr *);
-				memcpy(&eth->dst_addr, &dst, RTE_ETHER_ADDR_LEN);
-				memcpy(&eth->src_addr, &src, RTE_ETHER_ADDR_LEN);
-				pkts[ok++] = m;
+				ok &= limits.frame_ok(m);
+				char *eth = rte_pktmbuf_mtod(m, char *);
+				memcpy(eth, &h.lo, sizeof(h.lo));
+				memcpy(eth + sizeof(h.lo), &h.hi, sizeof(h.hi));
 			}
-			n = ok;
+			if (unlikely(!ok))
+				n = drop_bad(ctx, pkts, n);
 		}
 		ctx.tx_burst(out, pkts, n);
 	}
@@ -85,9 +93,27 @@ public:
 	bool checks_frames() const noexcept override { return mac_updating_ || !frame_checks_; }
 
 private:
+	/* The 12 bytes of addresses a frame leaves by, as two words. */
+	struct header {
+		uint64_t lo;
+		uint32_t hi;
+	};
+
+	static uint16_t drop_bad(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
+	{
+		uint16_t kept = 0;
+		for (uint16_t i = 0; i < n; i++) {
+			if (const auto why = ctx.check(pkts[i]); why != bh::net::drop_reason::count)
+				ctx.drop(pkts[i], why);
+			else
+				pkts[kept++] = pkts[i];
+		}
+		return kept;
+	}
+
 	const uint16_t *pair_;
 	bool mac_updating_, frame_checks_;
-	rte_ether_addr macs_[RTE_MAX_ETHPORTS];
+	header rewrite_[RTE_MAX_ETHPORTS] = {};
 };
 
 /*

@@ -105,11 +105,24 @@ public:
 	 */
 	drop_reason check(const rte_mbuf *m) const noexcept
 	{
-		if (likely((m->nb_segs == 1) & (m->data_len >= RTE_ETHER_HDR_LEN) & (m->pkt_len <= max_frame_)))
+		if (likely(frame_ok(m)))
 			return drop_reason::count;
 		if (m->nb_segs > 1)
 			return drop_reason::chained;
 		return m->data_len < RTE_ETHER_HDR_LEN ? drop_reason::runt : drop_reason::oversize;
+	}
+
+	/**
+	 * check()'s verdict as a flag, without branches: a handler that reads
+	 * every frame anyway folds it over the burst (ok &= frame_ok(m)) and
+	 * calls check() per frame only for a burst that has a bad one.
+	 * @context Any thread.
+	 * @cost Inline, three compares; reads the mbuf's first cache line.
+	 */
+	bool frame_ok(const rte_mbuf *m) const noexcept
+	{
+		/* One segment, so pkt_len is data_len (an mbuf invariant): one range check covers both ends. */
+		return (m->nb_segs == 1) & (unsigned(m->data_len - RTE_ETHER_HDR_LEN) <= max_frame_ - RTE_ETHER_HDR_LEN);
 	}
 
 	/** Made by NET_RX for each burst. */

@@ -33,10 +33,10 @@ using detail::tx_burst_size;
  */
 bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
 {
-	bool bad = false;
+	bool ok = true;
 	for (uint16_t i = 0; i < nb; i++)
-		bad |= ctx.check(pkts[i]) != drop_reason::count;
-	return !bad;
+		ok &= ctx.frame_ok(pkts[i]);
+	return ok;
 }
 
 void deliver(rxq &q, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
