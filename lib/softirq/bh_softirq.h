@@ -169,10 +169,12 @@ uint32_t local_softirq_pending() noexcept;
  * softirqs under ksoftirqd_policy::defer. Otherwise takes and clears the
  * pending mask atomically, runs each set entry in index order, and repeats
  * while entries were raised again, at most max_restart passes and within
- * max_time; if work is left after that, wakes the lcore's ksoftirqd.
+ * max_time (counted from the first restart, so that a call that needs none
+ * reads no clock); if work is left after that, wakes the lcore's ksoftirqd.
  * @context An lcore's own thread, or its ksoftirqd.
  * @cost Nothing pending: a thread-local read and a load. Else per pass an
- *   atomic AND, per handler two TSC reads and counters, and the handlers.
+ *   atomic AND, per handler its counters (and, one run in 16, two TSC reads
+ *   to time it), and the handlers.
  */
 void do_softirq() noexcept;
 
@@ -257,7 +259,7 @@ enum class ksoftirqd_policy {
 /** Limits of one do_softirq() call (the kernel's MAX_SOFTIRQ_RESTART and MAX_SOFTIRQ_TIME). */
 struct softirq_config {
 	unsigned max_restart = 10;      /**< passes over the vector per call, >= 1 */
-	uint64_t max_time_ns = 2000000; /**< time budget per call, > 0 */
+	uint64_t max_time_ns = 2000000; /**< time budget per call, from its first restart, > 0 */
 	ksoftirqd_policy policy = ksoftirqd_policy::defer; /**< who runs softirqs while ksoftirqd is awake */
 };
 
@@ -280,7 +282,7 @@ struct softirq_stats {
 	uint64_t raised = 0;       /**< raise calls that targeted this lcore */
 	uint64_t run = 0;          /**< handler invocations, wherever they ran */
 	uint64_t run_ksoftirqd = 0; /**< of which in the lcore's ksoftirqd */
-	uint64_t cycles = 0;       /**< TSC cycles spent in the handler */
+	uint64_t cycles = 0;       /**< TSC cycles spent in the handler: one run in 16 is timed and counts for 16 */
 	uint64_t ns = 0;           /**< the same in nanoseconds */
 	uint64_t context_leaks = 0; /**< handler runs on this lcore (any softirq, tasklets included) that returned with the context word changed, repaired */
 };

@@ -25,6 +25,7 @@
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_subsys.h"
+#include "context_private.h"
 #include "percpu_private.h"
 
 namespace bh::detail {
@@ -105,9 +106,16 @@ inline bool executes(unsigned lcore) noexcept
  * found it (Linux's handle_softirqs checks preempt_count the same way): one
  * that leaves bottom halves disabled would silently stop every softirq of
  * the lcore. Reports it, names @p what (and @p fn), counts it and restores
- * the word. Returns whether it had changed. [X]
+ * the word. Returns whether it had changed. [X] Inline, so that the check
+ * costs a compare per handler; the report is out of line.
  */
-bool check_context_kept(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept;
+bool context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept;
+inline bool check_context_kept(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
+{
+	if (tl_preempt_count == before) [[likely]]
+		return false;
+	return context_leaked(s, before, what, fn);
+}
 
 /* ksoftirqd's side of the hand-off: runs the lcore's softirqs in batches, under the execution lock. */
 void exec_lock_acquire(softirq_lcore &s) noexcept;
