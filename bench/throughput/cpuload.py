@@ -37,7 +37,16 @@ pinned to CPU 0; the forwarder's lcore is on CPU 1 (FWD_LCORE). Per point:
              kernel spent in interrupt context meanwhile. System time is
              left out: it is the iperf3 processes' own system calls, the
              same for every forwarder, and the bridge does no work in
-             process context;
+             process context. Ticks sample: an idle CPU (NO_HZ) has none,
+             so the short softirq bursts of a light load are under-counted,
+             and the machine's other tenants are counted too;
+  iperf3     run time of the iperf3 client and server (schedstat, exact):
+             with the bridge it includes the bridge's whole forwarding
+             (softirq in the client's context is counted in its run time on
+             this kernel), so the bridge row's iperf3 CPU less that of a
+             DPDK forwarder on the same veths bounds the bridge's cost from
+             above with exact figures (it also holds the receiving stack,
+             which a DPDK forwarder pays in its own CPU);
   CPU busy   all that ran on the forwarding CPU (/proc/stat, sampled the
              same way): a poll-mode forwarder below 100% shows that the
              machine's other load took the rest;
@@ -52,7 +61,11 @@ the host's sits on its path; br_netfilter is off there, no firewall).
 First-packet latency: with no other traffic, ping from ns1 to ns2 once a
 second (so every probe meets a forwarder idle for 1 s), p50 and p99 of the
 round trips, once per forwarder and port type (round 1). The round trip is
-the request after 1 s idle plus the reply right behind it.
+the request after 1 s idle plus the reply right behind it. In a VM it also
+holds the host's wake-up of an idle vCPU wherever a thread must be woken
+on one (a plain veth pair here: ~50 us after 1 s idle, ~8 us at 100 pps);
+net_tap's receive waits for its SIGIO-driven trigger even in poll mode, so
+tap rows pay for the signal's delivery too.
 
 iperf3 paces UDP by waking every --pacing-timer microseconds and sending
 what it is behind; its default, 1000 us, sends 10-frame bursts at 10 kpps
@@ -335,9 +348,10 @@ def proc_stat():
     return cpus['cpu'][5] + cpus['cpu'][6], user + nice + system + irq + softirq
 
 
-def sample(pid):
-    """Counters of forwarder @pid (None: the kernel bridge) and of the kernel now."""
-    s = {'t': time.monotonic()}
+def sample(pid, traffic=()):
+    """Counters of forwarder @pid (None: the kernel bridge), of the
+    processes @traffic (iperf3) and of the kernel now."""
+    s = {'t': time.monotonic(), 'traffic_ns': sum(ns for p in traffic for _, ns in harness.task_stats(p))}
     s['kernel'], s['fwd_cpu_busy'] = proc_stat()
     if pid:
         tasks = harness.task_stats(pid)
@@ -352,7 +366,8 @@ def cpu_over(s0, s1):
     dt = s1['t'] - s0['t']
     hz = os.sysconf('SC_CLK_TCK')
     out = {'seconds': dt, 'kernel_cpu': 100 * (s1['kernel'] - s0['kernel']) / hz / dt,
-           'fwd_cpu_busy': 100 * (s1['fwd_cpu_busy'] - s0['fwd_cpu_busy']) / hz / dt}
+           'fwd_cpu_busy': 100 * (s1['fwd_cpu_busy'] - s0['fwd_cpu_busy']) / hz / dt,
+           'traffic_cpu': 100 * (s1['traffic_ns'] - s0['traffic_ns']) / 1e9 / dt}
     if 'process_ns' in s0:
         out['cpu'] = 100 * (s1['process_ns'] - s0['process_ns']) / 1e9 / dt
         out['lcore_cpu'] = 100 * (s1['lcore_ns'] - s0['lcore_ns']) / 1e9 / dt
@@ -423,9 +438,9 @@ def measure_point(rig, pid, rate, a, log_path):
             launched = time.monotonic()
             # The stream starts once the control connection is set up (tens of ms): the window lies within it.
             time.sleep(warmup + 0.1)
-            s0, drops0 = sample(pid), udp_rcvbuf_errors(server.pid)
+            s0, drops0 = sample(pid, (client.pid, server.pid)), udp_rcvbuf_errors(server.pid)
             time.sleep(max(0.0, launched + warmup + seconds - time.monotonic()))
-            s1, drops1 = sample(pid), udp_rcvbuf_errors(server.pid)
+            s1, drops1 = sample(pid, (client.pid, server.pid)), udp_rcvbuf_errors(server.pid)
             sent = iperf_json(client, f'iperf3 client, {rate_label(rate)} kpps', log_path)
         finally:
             stop_process(client, 30)
@@ -509,7 +524,8 @@ def point_text(p):
     text = f'cpu {p["cpu"]:6.2f}%'
     if 'lcore_cpu' in p:
         text += f' (lcore {p["lcore_cpu"]:6.2f}%, {p["wakeups_per_s"]:8.0f} wake-ups/s)'
-    text += f'  kernel {p["kernel_cpu"]:5.1f}%, CPU {harness.FWD_LCORE} busy {p["fwd_cpu_busy"]:5.1f}%'
+    text += (f'  kernel {p["kernel_cpu"]:5.1f}%, iperf3 {p["traffic_cpu"]:5.1f}%, '
+             f'CPU {harness.FWD_LCORE} busy {p["fwd_cpu_busy"]:5.1f}%')
     if p['offered_kpps']:
         text += (f'  sent {p["offered_kpps"]:7.1f} got {p["received_kpps"]:7.1f} kpps, loss {p["loss"]:5.2f}%'
                  f' ({p["socket_drops"]} at the socket)')
@@ -517,7 +533,7 @@ def point_text(p):
 
 
 POINT_KEYS = ('offered_kpps', 'received_kpps', 'loss', 'socket_drops', 'cpu', 'lcore_cpu', 'kernel_cpu',
-              'fwd_cpu_busy', 'wakeups_per_s', 'wakeups_per_frame')
+              'traffic_cpu', 'fwd_cpu_busy', 'wakeups_per_s', 'wakeups_per_frame')
 
 
 def load_port(bench, a, rig, port, rows):
@@ -637,7 +653,10 @@ def report(load):
         'forwarder); CPU of the whole forwarder process and of its threads on CPU 1 (schedstat; this '
         'kernel has no IRQ_TIME_ACCOUNTING, so they include the softirqs run in their context, such as '
         'delivering the frames they write); kernel: irq + softirq time of both CPUs from /proc/stat '
-        '(tick-sampled, in 10 ms units), which is the Linux bridge\'s CPU; wake-ups: voluntary '
+        '(tick-sampled, in 10 ms units; an idle CPU has no ticks, so light loads are under-counted, and '
+        'other tenants count too), which is the Linux bridge\'s CPU; iperf3 CPU: client and server '
+        '(schedstat), which with the bridge includes the bridge\'s forwarding, run in the client\'s '
+        'softirq; wake-ups: voluntary '
         'context switches of the forwarder\'s threads; CPU 1 busy: all that ran on the forwarding CPU '
         '(/proc/stat, tick-sampled), so that a poll-mode forwarder below 100% shows the machine\'s other '
         'load took the rest. Medians of '
@@ -659,14 +678,15 @@ def report(load):
             lines.append(f'| {rate_label(rate)} | ' +
                          ' | '.join(med(r['points'][i], 'cpu', spread=True) for r in fwds.values()) + ' |')
         lines += ['', '| forwarder | offered kpps | sent kpps | received kpps | loss % (min-max) | socket drops | '
-                  'CPU % process | CPU % lcore | kernel irq+softirq % | CPU 1 busy % | wake-ups/s | wake-ups/frame |',
-                  '|---|---|---|---|---|---|---|---|---|---|---|---|']
+                  'CPU % process | CPU % lcore | kernel irq+softirq % | iperf3 CPU % | CPU 1 busy % | wake-ups/s | '
+                  'wake-ups/frame |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
         for label, r in fwds.items():
             for p in r['points']:
                 lines.append(f'| {label} | {rate_label(p["rate_kpps"])} | {med(p, "offered_kpps")} | '
                              f'{med(p, "received_kpps")} | {med(p, "loss", 2, spread=True)} | '
                              f'{med(p, "socket_drops", 0)} | {med(p, "cpu")} | {med(p, "lcore_cpu")} | '
-                             f'{med(p, "kernel_cpu")} | {med(p, "fwd_cpu_busy")} | {med(p, "wakeups_per_s", 0)} | '
+                             f'{med(p, "kernel_cpu")} | {med(p, "traffic_cpu")} | {med(p, "fwd_cpu_busy")} | '
+                             f'{med(p, "wakeups_per_s", 0)} | '
                              f'{med(p, "wakeups_per_frame", 3)} |')
         if any(r['latency'] for r in fwds.values()):
             lines += ['', 'First packet after 1 s idle (ping round trip):', '',
