@@ -19,7 +19,10 @@ pinned to CPU 0; the forwarder's lcore is on CPU 1 (FWD_LCORE). Per point:
              over the measured window (the client's intervals after the
              warm-up give the rate actually offered); socket drops are the
              receiving namespace's UDP RcvbufErrors, loss that is the rig's
-             (the server starved on CPU 0), not the forwarder's;
+             (the server starved on CPU 0), not the forwarder's; link drops
+             those of the namespaces' interfaces (a tap whose queue to the
+             PMD is full: the forwarder did not read in time; a veth whose
+             peer's backlog is full);
   CPU        run time of the forwarder's threads (/proc/<pid>/task/*/
              schedstat) over the window, in % of one CPU: the whole process,
              and the threads pinned to the forwarding CPU alone (its lcore,
@@ -384,6 +387,15 @@ def udp_rcvbuf_errors(pid):
     return int(udp[1][udp[0].index('RcvbufErrors')])
 
 
+def link_drops(pid):
+    """Frames the interfaces of the namespace process @pid is in have dropped
+    (receive and transmit): a tap counts a frame for which its queue to the
+    PMD was full as a transmit drop."""
+    with open(f'/proc/{pid}/net/dev') as f:
+        rows = [line.split(':', 1) for line in f if ':' in line]
+    return sum(int(c[3]) + int(c[11]) for name, c in ((n.strip(), v.split()) for n, v in rows) if name != 'lo')
+
+
 def listening(pid, port):
     with contextlib.suppress(OSError), open(f'/proc/{pid}/net/tcp') as f:
         return any(fields[1].endswith(f':{port:04X}') and fields[3] == '0A' for fields in map(str.split, f))
@@ -412,6 +424,11 @@ def window_sums(res, start, end):
             'lost': sum(s.get('lost_packets', 0) for s in sums)}
 
 
+def counted_drops(client, server):
+    """The receiving socket's drops, and those of the namespaces' interfaces."""
+    return udp_rcvbuf_errors(server.pid), link_drops(client.pid) + link_drops(server.pid)
+
+
 def measure_point(rig, pid, rate, a, log_path):
     """One offered @rate (kpps, or MAX) through the running forwarder."""
     warmup, seconds = a.load_warmup, a.load_seconds
@@ -419,7 +436,8 @@ def measure_point(rig, pid, rate, a, log_path):
         time.sleep(warmup)
         s0 = sample(pid)
         time.sleep(seconds)
-        return {'offered_kpps': 0.0, 'received_kpps': 0.0, 'socket_drops': 0, **cpu_over(s0, sample(pid))}
+        return {'offered_kpps': 0.0, 'received_kpps': 0.0, 'socket_drops': 0, 'link_drops': 0,
+                **cpu_over(s0, sample(pid))}
     server = rig.spawn(in_ns(rig.ns[1], 'iperf3', '-s', '-1', '-J', '-A', TRAFFIC_CPU, '-B', ADDRS[1],
                              '-p', str(IPERF_PORT)), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
@@ -438,9 +456,9 @@ def measure_point(rig, pid, rate, a, log_path):
             launched = time.monotonic()
             # The stream starts once the control connection is set up (tens of ms): the window lies within it.
             time.sleep(warmup + 0.1)
-            s0, drops0 = sample(pid, (client.pid, server.pid)), udp_rcvbuf_errors(server.pid)
+            s0, drops0 = sample(pid, (client.pid, server.pid)), counted_drops(client, server)
             time.sleep(max(0.0, launched + warmup + seconds - time.monotonic()))
-            s1, drops1 = sample(pid, (client.pid, server.pid)), udp_rcvbuf_errors(server.pid)
+            s1, drops1 = sample(pid, (client.pid, server.pid)), counted_drops(client, server)
             sent = iperf_json(client, f'iperf3 client, {rate_label(rate)} kpps', log_path)
         finally:
             stop_process(client, 30)
@@ -453,7 +471,7 @@ def measure_point(rig, pid, rate, a, log_path):
     received = rx['packets'] - rx['lost']
     out = {'offered_kpps': tx['packets'] / tx['seconds'] / 1e3, 'received_kpps': received / rx['seconds'] / 1e3,
            'loss': 100 * rx['lost'] / rx['packets'] if rx['packets'] else 0.0, **cpu_over(s0, s1)}
-    out['socket_drops'] = drops1 - drops0
+    out['socket_drops'], out['link_drops'] = (d1 - d0 for d0, d1 in zip(drops0, drops1))
     if 'wakeups_per_s' in out and out['received_kpps'] > 0:
         out['wakeups_per_frame'] = out['wakeups_per_s'] / (out['received_kpps'] * 1e3)
     return out
@@ -528,11 +546,11 @@ def point_text(p):
              f'CPU {harness.FWD_LCORE} busy {p["fwd_cpu_busy"]:5.1f}%')
     if p['offered_kpps']:
         text += (f'  sent {p["offered_kpps"]:7.1f} got {p["received_kpps"]:7.1f} kpps, loss {p["loss"]:5.2f}%'
-                 f' ({p["socket_drops"]} at the socket)')
+                 f' ({p["socket_drops"]} at the socket, {p["link_drops"]} at the links)')
     return text
 
 
-POINT_KEYS = ('offered_kpps', 'received_kpps', 'loss', 'socket_drops', 'cpu', 'lcore_cpu', 'kernel_cpu',
+POINT_KEYS = ('offered_kpps', 'received_kpps', 'loss', 'socket_drops', 'link_drops', 'cpu', 'lcore_cpu', 'kernel_cpu',
               'traffic_cpu', 'fwd_cpu_busy', 'wakeups_per_s', 'wakeups_per_frame')
 
 
@@ -644,26 +662,30 @@ def report(load):
     lines = [
         '## CPU versus offered load: tap and veth ports between two namespaces', '',
         f'Measured {load["date"]} UTC by', '', f'    {load["command"]}', '',
-        'iperf3 in namespace 1 sends UDP with 64-byte payloads to an iperf3 server in namespace 2 '
-        f'(both on CPU 0, `--pacing-timer {s["pacing_us"]}`: one frame at a time up to 10 kpps, bursts of '
-        '~20 at 100 kpps; limit: unpaced); the forwarder (lcore 1 on CPU 1; `--no-mac-updating`) joins '
-        'the namespaces, or the Linux bridge does on veth pairs. Per point, over '
-        f'{s["seconds"]:g} s after {s["warmup"]:g} s of warm-up: received rate and loss from the server\'s '
-        'report (socket drops: of those, lost at the server\'s socket, CPU 0 being busy, not in the '
-        'forwarder); CPU of the whole forwarder process and of its threads on CPU 1 (schedstat; this '
-        'kernel has no IRQ_TIME_ACCOUNTING, so they include the softirqs run in their context, such as '
-        'delivering the frames they write); kernel: irq + softirq time of both CPUs from /proc/stat '
-        '(tick-sampled, in 10 ms units; an idle CPU has no ticks, so light loads are under-counted, and '
-        'other tenants count too), which is the Linux bridge\'s CPU; iperf3 CPU: client and server '
-        '(schedstat), which with the bridge includes the bridge\'s forwarding, run in the client\'s '
-        'softirq; wake-ups: voluntary '
-        'context switches of the forwarder\'s threads; CPU 1 busy: all that ran on the forwarding CPU '
-        '(/proc/stat, tick-sampled), so that a poll-mode forwarder below 100% shows the machine\'s other '
-        'load took the rest. Medians of '
-        f'{s["rounds"]} rounds (min-max where shown), forwarders alternating; each forwarder process '
-        'runs the rates in ascending order. First-packet latency: ping from namespace 1 to 2 once a '
-        f'second, nothing else passing, {s["probes"]} probes (p99 of so few is about their maximum). '
-        'bench/throughput/cpuload.py says more.', '']
+        'iperf3 in namespace 1 sends UDP with 64-byte payloads to an iperf3 server in namespace 2, both on '
+        f'CPU 0 (`--pacing-timer {s["pacing_us"]}`: one frame at a time up to 10 kpps, bursts of ~20 at '
+        '100 kpps; limit: unpaced). The forwarder (lcore 1 on CPU 1, `--no-mac-updating`) joins the '
+        'namespaces, or the Linux bridge does on veth pairs. Per point, over '
+        f'{s["seconds"]:g} s after {s["warmup"]:g} s of warm-up; medians of {s["rounds"]} rounds (min-max '
+        'where shown), the forwarders alternating, each forwarder process running the rates in ascending '
+        'order. bench/throughput/cpuload.py says more.', '',
+        '- received, loss: from the iperf3 server\'s report; socket drops: those of the lost that the '
+        'server\'s socket dropped (CPU 0 busy), not the forwarder; link drops: dropped by the namespaces\' '
+        'interfaces, such as a tap whose queue to the PMD was full (the forwarder did not read in time);',
+        '- CPU process, lcore: run time of the whole forwarder process and of its threads on CPU 1 '
+        '(schedstat); this kernel has no IRQ_TIME_ACCOUNTING, so it includes the softirqs run in their '
+        'context, such as delivering the frames they write;',
+        '- kernel irq+softirq: of both CPUs, from /proc/stat: the Linux bridge\'s CPU. Tick-sampled in '
+        '10 ms units; an idle CPU has no ticks, so light loads are under-counted, and the machine\'s other '
+        'tenants count too;',
+        '- iperf3 CPU: client and server (schedstat); with the bridge it includes the bridge\'s forwarding, '
+        'which runs in the client\'s softirq;',
+        '- CPU 1 busy: all that ran on the forwarding CPU (/proc/stat, tick-sampled): where a poll-mode '
+        'forwarder is below 100%, the machine\'s other load took the rest;',
+        '- wake-ups: voluntary context switches of the forwarder\'s threads;',
+        '- first packet after 1 s idle: ping from namespace 1 to 2 once a second, nothing else passing, '
+        f'{s["probes"]} probes (p99 of so few is about their maximum); in this VM it includes the host '
+        'waking an idle vCPU.', '']
     for port, res in load['ports'].items():
         fwds = res['forwarders']
         lines += [f'### {res["driver"]}', '']
@@ -678,13 +700,15 @@ def report(load):
             lines.append(f'| {rate_label(rate)} | ' +
                          ' | '.join(med(r['points'][i], 'cpu', spread=True) for r in fwds.values()) + ' |')
         lines += ['', '| forwarder | offered kpps | sent kpps | received kpps | loss % (min-max) | socket drops | '
+                  'link drops | '
                   'CPU % process | CPU % lcore | kernel irq+softirq % | iperf3 CPU % | CPU 1 busy % | wake-ups/s | '
-                  'wake-ups/frame |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|']
+                  'wake-ups/frame |', '|---|---|---|---|---|---|---|---|---|---|---|---|---|---|']
         for label, r in fwds.items():
             for p in r['points']:
                 lines.append(f'| {label} | {rate_label(p["rate_kpps"])} | {med(p, "offered_kpps")} | '
                              f'{med(p, "received_kpps")} | {med(p, "loss", 2, spread=True)} | '
-                             f'{med(p, "socket_drops", 0)} | {med(p, "cpu")} | {med(p, "lcore_cpu")} | '
+                             f'{med(p, "socket_drops", 0)} | {med(p, "link_drops", 0)} | {med(p, "cpu")} | '
+                             f'{med(p, "lcore_cpu")} | '
                              f'{med(p, "kernel_cpu")} | {med(p, "traffic_cpu")} | {med(p, "fwd_cpu_busy")} | '
                              f'{med(p, "wakeups_per_s", 0)} | '
                              f'{med(p, "wakeups_per_frame", 3)} |')
