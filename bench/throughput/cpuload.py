@@ -641,7 +641,7 @@ def plot(load, out):
             f'"{dat}" index {i} using ($1+{0.04 * (i - (len(fwds) - 1) / 2):.2f}):3:4:5 with yerrorlines '
             f'lw 2 pt 7 title "{label}"' for i, label in enumerate(fwds))
         script = f"""
-set terminal pngcairo size 900,540 font ",11" noenhanced
+set terminal pngcairo size 1000,540 font ",11" noenhanced
 set output "{os.path.join(out, f'cpu-load-{port}.png')}"
 set title "CPU of the forwarder against offered load ({res['driver']} ports, UDP {PAYLOAD}-byte payloads)"
 set xlabel "offered load (kpps; limit: iperf3 unpaced)"
@@ -649,7 +649,7 @@ set ylabel "CPU (% of one CPU; median, min-max)"
 set xtics ({tics})
 set yrange [0:*]
 set offsets 0.3, 0.3, 0, 0
-set key top left
+set key outside right top
 set grid
 plot {curves}
 """
