@@ -11,7 +11,11 @@ virtual ports, one after the other, in rounds that alternate the order:
   idle      no traffic (net_ring pairs, and tap ports for Rx interrupts):
             the forwarding lcore's CPU use over at least 5 s;
   overload  bh-l2fwd (poll, with an application task on its lcore) fed by
-            bh-pktgen at rates from below its capacity to far past it.
+            bh-pktgen at rates from below its capacity to far past it;
+  load      (not in the default set) CPU, wake-ups, loss and first-packet
+            latency of bh-l2fwd's Rx modes, DPDK's l2fwd and the Linux
+            bridge at offered UDP loads from 0 to the limit, between two
+            namespaces on tap or veth ports: see cpuload.py.
 
 The rate of a forwarder is read from its own periodic statistics (each
 prints cumulative Tx counts every second): the packets sent between the
@@ -22,7 +26,8 @@ from /proc/<pid>/task/<tid>/schedstat; cycles per packet are that time at
 the TSC rate over the packets.
 
 Writes results.json, README.md (the tables, with the date, the machine and
-this command line), overload.dat and overload.png (gnuplot) to --out.
+this command line), overload.dat and overload.png (gnuplot) to --out, and
+for the load scenario cpu-load-<port>.dat and .png.
 """
 
 import argparse
@@ -46,6 +51,9 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.append(os.path.join(ROOT, 'devtools'))
 from dpdk_example import build_example  # noqa: E402
+# cpuload uses this module's helpers as module "run": one copy of it also when it runs as a script.
+sys.modules.setdefault('run', sys.modules[__name__])
+import cpuload  # noqa: E402
 FWD_LCORE = 1  # the forwarding lcore (and CPU) of every forwarder
 GEN_MEMORY_MB = 256  # bh-pktgen's hugepage memory
 HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
@@ -138,20 +146,30 @@ FORWARDERS = {
 }
 
 
+def task_stats(pid):
+    """(/proc status text, run time in ns from schedstat) of each thread of
+    @pid; a thread that exits meanwhile is left out."""
+    out = []
+    for tid in os.listdir(f'/proc/{pid}/task'):
+        with contextlib.suppress(OSError, ValueError, IndexError):
+            with open(f'/proc/{pid}/task/{tid}/status') as f:
+                status = f.read()
+            with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
+                out.append((status, int(f.read().split()[0])))
+    return out
+
+
+def allowed_cpus(status):
+    """The Cpus_allowed_list of a thread's /proc status text."""
+    return re.search(r'Cpus_allowed_list:\s*(\S+)', status).group(1)
+
+
 def pinned_run_ns(pid, cpu):
     """Time the threads of @pid pinned to CPU @cpu alone (the forwarding
     lcore, and bh-l2fwd's ksoftirqd for it) have spent running, in ns, from
     /proc/<pid>/task/<tid>/schedstat: exact, where the tick-sampled
     utime/stime miss the short wake-ups of a mostly sleeping lcore."""
-    total = 0
-    for tid in os.listdir(f'/proc/{pid}/task'):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            with open(f'/proc/{pid}/task/{tid}/status') as f:
-                allowed = re.search(r'Cpus_allowed_list:\s*(\S+)', f.read()).group(1)
-            if allowed == str(cpu):
-                with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
-                    total += int(f.read().split()[0])
-    return total
+    return sum(ns for status, ns in task_stats(pid) if allowed_cpus(status) == str(cpu))
 
 
 class Running:
@@ -696,6 +714,8 @@ def write_report(res, out, argv, started):
         lines += [f'| {p["offered_mpps"]["median"]:.2f} | {p["delivered_mpps"]["median"]:.2f} | '
                   f'{fmt(p, "mpps")} | {p["app_task_per_s"]["median"]:.0f} |' for p in res['overload']]
         lines.append('')
+    if 'load' in res:
+        lines += cpuload.report(res['load'])
     with open(os.path.join(out, 'README.md'), 'w') as f:
         f.write('\n'.join(lines))
 
@@ -706,15 +726,19 @@ def main():
     p.add_argument('--out', default=None, help='where to write the results (default BUILD/throughput)')
     p.add_argument('--scenarios', default='null,memif,idle,overload')
     p.add_argument('--forwarders', default=','.join(FORWARDERS), help='comma-separated, of: ' + ', '.join(FORWARDERS))
-    p.add_argument('--rounds', type=int, default=5, help='runs of each forwarder per scenario')
-    p.add_argument('--seconds', type=float, default=3, help='measured window per run')
-    p.add_argument('--warmup', type=float, default=1, help='seconds before the window')
+    p.add_argument('--rounds', type=int, default=None,
+                   help=f'runs of each forwarder per scenario (default 5; load: {cpuload.ROUNDS})')
+    p.add_argument('--seconds', type=float, default=None,
+                   help=f'measured window per run (default 3; load: {cpuload.SECONDS:g}, per offered rate)')
+    p.add_argument('--warmup', type=float, default=None,
+                   help=f'seconds before the window (default 1; load: {cpuload.WARMUP:g})')
     p.add_argument('--idle-seconds', type=float, default=6,
                    help='idle run length; the window between the first and last report is a second shorter')
     p.add_argument('--bridge-hosts', default='2,1024,65536',
                    help='hosts per port of the bridge scenario (the last one also for bridge-learn)')
     p.add_argument('--load-factors', default='0.25,0.5,0.75,0.9,1.1,1.5,2,4,8',
                    help='offered loads of the overload curve, as multiples of the memif capacity')
+    cpuload.add_options(p)
     a = p.parse_args()
     if os.geteuid() != 0:
         die('run as root (DPDK and tap ports need it)')
@@ -723,7 +747,7 @@ def main():
         if f not in FORWARDERS:
             die(f'unknown forwarder {f!r}; known: {", ".join(FORWARDERS)}')
     scenarios = [s.strip() for s in a.scenarios.split(',') if s.strip()]
-    known = ('null', 'memif', 'idle', 'overload', 'bridge', 'bridge-learn')
+    known = ('null', 'memif', 'idle', 'overload', 'bridge', 'bridge-learn', 'load')
     for s in scenarios:
         if s not in known:
             die(f'unknown scenario {s!r}; known: {", ".join(known)}')
@@ -735,6 +759,10 @@ def main():
         a.load_factors = [float(x) for x in a.load_factors.split(',')]
     except ValueError:
         die(f'--load-factors: not a list of numbers: {a.load_factors!r}')
+    cpuload.check_options(a)  # takes its own defaults where --rounds, --seconds or --warmup are not given
+    a.rounds = 5 if a.rounds is None else a.rounds
+    a.seconds = 3 if a.seconds is None else a.seconds
+    a.warmup = 1 if a.warmup is None else a.warmup
     if a.rounds < 1 or a.seconds <= 0 or a.warmup < 0:
         die('--rounds must be >= 1, --seconds > 0, --warmup >= 0')
     if not a.load_factors or min(a.load_factors) <= 0:
@@ -757,7 +785,8 @@ def main():
     write_report(res, out, sys.argv[1:], started)
     with open(os.path.join(out, 'README.md')) as f:
         print(f.read())
-    log(f'results in {out}/ (README.md, results.json{", overload.png" if "overload" in res else ""})')
+    log(f'results in {out}/ (README.md, results.json{", overload.png" if "overload" in res else ""}'
+        f'{", cpu-load-*.png" if "load" in res else ""})')
 
 
 def run_scenarios(bench, a, scenarios, res, out):
@@ -778,6 +807,9 @@ def run_scenarios(bench, a, scenarios, res, out):
                 **{**vars(a), 'forwarders': ['bh-l2fwd poll'], 'rounds': 1}))['bh-l2fwd poll']['mpps']['median']
         res['overload'] = scenario_overload(bench, a, capacity)
         plot(res['overload'], out)
+    if 'load' in scenarios:
+        res['load'] = cpuload.scenario_load(bench, a)
+        cpuload.plot(res['load'], out)
 
 
 if __name__ == '__main__':
