@@ -125,7 +125,8 @@ TRAFFIC_CPU = '0'          # iperf3 and ping; the forwarder is on harness.FWD_LC
 LoadForwarder = collections.namedtuple('LoadForwarder', 'label kind args rx_interrupts', defaults=((), False))
 LOAD_FORWARDERS = [
     LoadForwarder('bh-l2fwd interrupt', 'bh', ('--rx-mode', 'interrupt'), rx_interrupts=True),
-    LoadForwarder('bh-l2fwd adaptive', 'bh', ('--rx-mode', 'adaptive')),
+    LoadForwarder('bh-l2fwd adaptive', 'bh', ('--rx-mode', 'adaptive')),  # the default rule, defer
+    LoadForwarder('bh-l2fwd adaptive rate', 'bh', ('--rx-mode', 'adaptive', '--rx-rule', 'rate')),
     LoadForwarder('bh-l2fwd poll', 'bh', ('--rx-mode', 'poll')),
     LoadForwarder('DPDK l2fwd', 'l2fwd'),
     LoadForwarder('Linux bridge', 'kernel'),

@@ -582,28 +582,34 @@ def scenario_bridge_learn(bench, a):
 
 
 def scenario_overload(bench, a, capacity):
-    """bh-l2fwd with an application task, at offered loads set as multiples
-    of @capacity (bh-l2fwd's memif rate), each run @a.rounds times in
-    alternation; per point the medians of the runs that stayed near."""
+    """bh-l2fwd with an application task, unloaded and at offered loads set
+    as multiples of @capacity (bh-l2fwd's memif rate), each run @a.rounds
+    times in alternation; per point the medians of the runs that stayed
+    near, and the app task's rate as a share of its unloaded rate."""
     log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
-    rates = [round(capacity * f, 3) for f in a.load_factors]
+    unloaded = 'unloaded'
+    rates = [unloaded] + [round(capacity * f, 3) for f in a.load_factors]
     fwd = Forwarder('bh-l2fwd poll + app task', 'bh', ['--rx-mode', 'poll', '--app-task', '1000'])
 
     def run_one(rate, r):
         servers, clients = bench.memif_pair('over')
-        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
-                                  lambda: bench.generator(clients, rate, 'gen-over'))
+        feed = None if rate == unloaded else (lambda: bench.generator(clients, rate, 'gen-over'))
+        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup, feed)
         gen = res.get('generator') or {}
         # What the generator managed: below the set rate when it is itself at its limit.
-        res['offered_mpps'] = gen.get('offered_mpps', float('nan'))
-        res['delivered_mpps'] = gen.get('sent_mpps', float('nan'))
-        log(f'  round {r + 1}: rate {rate:6.2f}: offered {res["offered_mpps"]:6.2f}, taken by the Rx rings '
+        res['offered_mpps'] = gen.get('offered_mpps', 0.0 if rate == unloaded else float('nan'))
+        res['delivered_mpps'] = gen.get('sent_mpps', 0.0 if rate == unloaded else float('nan'))
+        log(f'  round {r + 1}: rate {rate}: offered {res["offered_mpps"]:6.2f}, taken by the Rx rings '
             f'{res["delivered_mpps"]:6.2f}, forwarded {res["mpps"]:6.2f} Mpps, '
             f'app task {res.get("app_task_per_s", 0) / 1e3:6.1f} k runs/s' + rtt_text(res))
         return res
     keys = ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s')
-    return [{'rate_mpps': rate, **summarise(runs, keys)}
-            for rate, runs in alternating(rates, a.rounds, run_one).items()]
+    points = [{'rate_mpps': rate, **summarise(runs, keys)}
+              for rate, runs in alternating(rates, a.rounds, run_one).items()]
+    idle = next(p for p in points if p['rate_mpps'] == unloaded)['app_task_per_s']['median']
+    for p in points:
+        p['app_share'] = p['app_task_per_s']['median'] / idle if idle else float('nan')
+    return points
 
 
 # ----------------------------------------------------------------- reports
@@ -709,10 +715,15 @@ def write_report(res, out, argv, started):
         lines.append('')
     if 'overload' in res:
         lines += ['## Overload', '', '![overload](overload.png)', '',
-                  '| offered Mpps | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | app task runs/s |',
-                  '|---|---|---|---|']
+                  'The first row has no generator: the app task\'s unloaded rate, of which each row\'s '
+                  '"app share" is the fraction left (bh-l2fwd\'s default `--bh-share 50` lets the bottom '
+                  'halves take at most half of the lcore\'s recent time while the task waits).', '',
+                  '| offered Mpps | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | app task runs/s | '
+                  'app share |',
+                  '|---|---|---|---|---|']
         lines += [f'| {p["offered_mpps"]["median"]:.2f} | {p["delivered_mpps"]["median"]:.2f} | '
-                  f'{fmt(p, "mpps")} | {p["app_task_per_s"]["median"]:.0f} |' for p in res['overload']]
+                  f'{fmt(p, "mpps")} | {p["app_task_per_s"]["median"]:.0f} | {100 * p["app_share"]:.0f}% |'
+                  for p in res['overload']]
         lines.append('')
     if 'load' in res:
         lines += cpuload.report(res['load'])

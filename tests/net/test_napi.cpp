@@ -161,8 +161,20 @@ TEST_F(napi_machine, test_napi_without_an_interrupt_idle_back_off_doubles_to_the
 	expect_back_off(at(70, 0), 150);
 	expect_back_off(at(150, 0), 250);
 	expect_back_off(at(250, 0), 350);
-	/* Sparse work starts it again from 10 us. */
+	/* Work after an idle spell starts it again from 10 us. */
 	expect_back_off(at(5000, 1), 5010);
+}
+
+TEST_F(napi_machine, test_napi_without_an_interrupt_paced_work_starts_the_back_off_at_a_quarter_of_its_gap)
+{
+	net::napi_switch sw;
+	sw.max_backoff_ns = 5000000;
+	set(rx_mode::adaptive, sw, -1);
+	expect_back_off(at(0, 1), 10);
+	/* Work 1 ms apart: the next frame is about 1 ms away, not 10 us. */
+	expect_back_off(at(1000, 1), 1250);
+	expect_back_off(at(1250, 0), 1750);
+	expect_back_off(at(1750, 0), 2750);
 }
 
 TEST_F(napi_machine, test_napi_switch_error_names_the_field_out_of_range)

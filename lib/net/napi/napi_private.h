@@ -43,6 +43,7 @@ struct napi_ctl {
 	std::atomic<bool> woke{false};        /* [L] sets (an interrupt scheduled it), [X] clears */
 	bool irq_on = false;                  /* [L] the fd is enabled in the lcore's wake-up set */
 	uint64_t last_work = 0;               /* [X] TSC of the last poll that found work */
+	uint64_t last_gap = UINT64_MAX;       /* [X] cycles between the last two polls that found work */
 	uint64_t idle_backoff = 0;            /* [X] cycles of the last idle back-off, 0 after work */
 	unsigned empty_left = 0;              /* [X] defer: empty polls left before arming */
 	unsigned spurious_run = 0;            /* [X] empty polls in a row since an interrupt woke it */
