@@ -124,6 +124,15 @@ TEST_F(napi_machine, test_napi_defer_rule_polls_dense_work_again_after_its_windo
 	EXPECT_EQ(counters().to_interrupt - armed0, 2u);
 }
 
+TEST_F(napi_machine, test_napi_defer_rule_keeps_polling_while_polls_bring_half_a_weight)
+{
+	set(rx_mode::adaptive);
+	EXPECT_EQ(woken_at(0, 32).next, napi_next::keep_polling) << "32 of a weight of 64: near full load";
+	EXPECT_EQ(c_.state.load(), napi_state::polling);
+	EXPECT_EQ(at(1, 40).next, napi_next::keep_polling);
+	expect_back_off(at(2, 31), 52);
+}
+
 TEST_F(napi_machine, test_napi_defer_rule_arms_at_once_for_sparse_work)
 {
 	set(rx_mode::adaptive);

@@ -51,7 +51,8 @@ enum class napi_rule {
 	 * that did, the context sleeps defer_ns and is polled again, and keeps
 	 * doing so for defer_polls empty polls before it arms its interrupt;
 	 * work that comes further apart arms it at once (one interrupt per
-	 * packet is then the cheapest).
+	 * packet is then the cheapest). A poll that brings half its weight or
+	 * more keeps the context polling: that is near full load.
 	 */
 	defer,
 	/**
