@@ -32,7 +32,7 @@ per_lcore<timer_next> timer_next_expiry;
 /* The expiry wrapper and the API reach into timer through this. */
 struct timer_access {
 	static void expire(rte_timer *, void *arg);
-	static int arm_on(timer &t, unsigned lcore, uint64_t deadline, uint64_t period);
+	static int arm_on(timer &t, unsigned lcore, uint64_t deadline, uint64_t period, uint64_t now);
 	static int del(timer &t);
 	static int del_any(timer &t);
 	static void wait_expiry(timer &t);
@@ -141,17 +141,18 @@ int arm(timer &t, unsigned want, uint64_t delay_ns, uint64_t period_ns, const ch
 		return -EPERM;
 	}
 	const uint64_t period = detail::ns_to_cycles(period_ns);
-	const uint64_t deadline = rte_get_timer_cycles() + detail::ns_to_cycles(period_ns ? period_ns : delay_ns);
+	const uint64_t now = rte_get_timer_cycles();
+	const uint64_t deadline = now + detail::ns_to_cycles(period_ns ? period_ns : delay_ns);
 	const unsigned self = looping_self();
 	if (self != no_lcore && (want == no_lcore || want == self))
-		return timer_access::arm_on(t, self, deadline, period);
+		return timer_access::arm_on(t, self, deadline, period, now);
 	spin_guard h(homes);
 	const unsigned target =
 		want != no_lcore && timer_state[want].online.load(std::memory_order_relaxed) ? want : housekeeper();
 	if (target == no_lcore)
 		return timer_access::park(t, deadline, period);
 	const bool was_parked = timer_access::unpark(t);
-	return timer_access::arm_on(t, target, deadline, period) | int(was_parked);
+	return timer_access::arm_on(t, target, deadline, period, rte_get_timer_cycles()) | int(was_parked);
 }
 
 } // namespace
@@ -174,19 +175,22 @@ bool detail::timer_access::stopped(const timer &t)
 }
 
 /*
- * Arms @p t on @p lcore at @p deadline. A timer whose callback is due or
- * running cannot be re-configured (rte_timer would make us spin until the
- * callback ends, which deadlocks two callbacks re-arming each other's
- * timers): the request is left for its expiry, which applies it.
+ * Arms @p t on @p lcore at @p deadline, @p now being the TSC the caller
+ * read (a TSC read costs ~9 ns on a VM; it is read again only on a retry).
+ * A timer whose callback is due or running cannot be re-configured
+ * (rte_timer would make us spin until the callback ends, which deadlocks
+ * two callbacks re-arming each other's timers): the request is left for its
+ * expiry, which applies it.
  */
-int detail::timer_access::arm_on(timer &t, unsigned lcore, uint64_t deadline, uint64_t period)
+int detail::timer_access::arm_on(timer &t, unsigned lcore, uint64_t deadline, uint64_t period, uint64_t now)
 {
 	int was;
 	{
 		spin_guard g(t.lk_);
-		for (;;) {
+		for (bool retry = false;; retry = true) {
 			was = rte_timer_pending(&t.tim_) || t.req_.load(std::memory_order_relaxed) == timer::request::mod;
-			const uint64_t now = rte_get_timer_cycles();
+			if (retry)
+				now = rte_get_timer_cycles();
 			if (rte_timer_reset(&t.tim_, deadline > now ? deadline - now : 0, SINGLE, lcore, expire, &t) == 0) {
 				t.period_ = period;
 				t.cfg_gen_++;
@@ -246,8 +250,14 @@ void detail::timer_access::expire(rte_timer *, void *arg)
 	timer_lcore &ls = timer_state[lcore_id()];
 	detail::spin_lock(t.lk_);
 	const uint32_t gen = t.cfg_gen_;
-	/* Applies a pending request; returns whether there was one. With lk_ held. */
+	/*
+	 * Applies a pending request; returns whether there was one. With lk_
+	 * held, so a load first: the exchange, a locked instruction, only when
+	 * there is something to take.
+	 */
 	auto apply = [&] {
+		if (t.req_.load(std::memory_order_relaxed) == timer::request::none)
+			return false;
 		switch (t.req_.exchange(timer::request::none, std::memory_order_relaxed)) {
 		case timer::request::none:
 			return false;
@@ -336,7 +346,7 @@ void detail::timer_access::adopt_parked(unsigned lcore)
 			spin_guard g(t->lk_);
 			period = t->period_;
 		}
-		arm_on(*t, lcore, t->park_deadline_, period);
+		arm_on(*t, lcore, t->park_deadline_, period, rte_get_timer_cycles());
 		timer_state[lcore].adopted.add();
 	}
 }
