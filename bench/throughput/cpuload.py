@@ -119,7 +119,8 @@ WARMUP = 0.5
 TRAFFIC_CPU = '0'          # iperf3 and ping; the forwarder is on harness.FWD_LCORE
 
 # A forwarder of the scenario: kind 'bh' (bh-l2fwd, args after its "--",
-# plus --bh-args), 'l2fwd' (DPDK's example) or 'kernel' (the Linux bridge);
+# plus --bh-args), 'bridge' (bh-bridge), 'l2fwd' (DPDK's example) or
+# 'kernel' (the Linux bridge);
 # rx_interrupts: runs only on port types with Rx interrupts. More rows (other
 # Rx rules of adaptive mode) go here; --load-forwarders selects by label.
 LoadForwarder = collections.namedtuple('LoadForwarder', 'label kind args rx_interrupts', defaults=((), False))
@@ -129,6 +130,8 @@ LOAD_FORWARDERS = [
     LoadForwarder('bh-l2fwd adaptive rate', 'bh', ('--rx-mode', 'adaptive', '--rx-rule', 'rate')),
     LoadForwarder('bh-l2fwd poll', 'bh', ('--rx-mode', 'poll')),
     LoadForwarder('DPDK l2fwd', 'l2fwd'),
+    # bh-bridge learns the namespaces' addresses and forwards known unicast: issue 18's row beside the Linux bridge.
+    LoadForwarder('bh-bridge adaptive', 'bridge', ('--rx-mode', 'adaptive')),
     LoadForwarder('Linux bridge', 'kernel'),
 ]
 # Frames go to the namespaces' own addresses: every DPDK forwarder leaves the MACs alone.
@@ -514,7 +517,9 @@ def run_forwarder(bench, a, rig, port, row, latency):
             rig.linux_bridge(stack)
         else:
             vdevs = rig.pmd_ports(port, stack)
-            extra = [*NO_MAC_UPDATING, *row.args, *(a.bh_args if row.kind == 'bh' else ())]
+            # bh-bridge never rewrites frames, and takes no --no-mac-updating.
+            extra = [*(NO_MAC_UPDATING if row.kind != 'bridge' else ()), *row.args,
+                     *(a.bh_args if row.kind == 'bh' else ())]
             fwd = harness.Forwarder(row.label, row.kind, extra)
             run = harness.Running(fwd, fwd.argv(bench.progs, prefix, vdevs, 2), 2, log_path)
             stack.callback(harness.remove_runtime_dir, prefix)
