@@ -8,12 +8,13 @@ source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 # Every tool a test runs is here (the kernel-traffic tests: ip, ss, ping,
 # iperf3, ethtool, sysctl; the l2fwd comparison builds DPDK's example with
 # make and gcc; the throughput harness's load scenario also taskset and
-# gnuplot): a test must never be skipped for want of one.
+# gnuplot, its instructions-per-packet column valgrind): a test must never
+# be skipped for want of one.
 packages=(
     libdpdk-dev dpdk dpdk-dev dpdk-doc
     meson ninja-build pkg-config g++ gcc make
     libboost-dev libgtest-dev libgmock-dev libbenchmark-dev
-    python3 iproute2 iperf3 iputils-ping ethtool procps util-linux gnuplot-nox tcpdump
+    python3 iproute2 iperf3 iputils-ping ethtool procps util-linux gnuplot-nox tcpdump valgrind
     doxygen babeltrace
     python3-prometheus-client
     librte-pdump23 librte-net-af-xdp23 libxdp1 libbpf1

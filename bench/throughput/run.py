@@ -23,7 +23,12 @@ first report after the warm-up and the last, over the time between them.
 The CPU use over the same span is the run time of the forwarder's threads
 pinned to the forwarding CPU (the lcore, and bh-l2fwd's ksoftirqd for it),
 from /proc/<pid>/task/<tid>/schedstat; cycles per packet are that time at
-the TSC rate over the packets.
+the TSC rate over the packets. A run whose forwarding CPU was disturbed over
+that span (steal time, other threads running there) is rejected and run
+again, at most --retries times: see disturbance.py. The null scenario also
+counts each forwarder's instructions per packet under callgrind, once (see
+callgrind.py), and every null and memif run prints bh-l2fwd poll's ratios
+to DPDK's l2fwd and testpmd io.
 
 Writes results.json, README.md (the tables, with the date, the machine and
 this command line), overload.dat and overload.png (gnuplot) to --out, and
@@ -51,8 +56,10 @@ ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)
 sys.dont_write_bytecode = True  # no __pycache__ left in the source tree
 sys.path.append(os.path.join(ROOT, 'devtools'))
 from dpdk_example import build_example  # noqa: E402
+import disturbance  # noqa: E402
 # cpuload uses this module's helpers as module "run": one copy of it also when it runs as a script.
 sys.modules.setdefault('run', sys.modules[__name__])
+import callgrind  # noqa: E402
 import cpuload  # noqa: E402
 FWD_LCORE = 1  # the forwarding lcore (and CPU) of every forwarder
 GEN_MEMORY_MB = 256  # bh-pktgen's hugepage memory
@@ -62,6 +69,13 @@ HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
 # ~330 ns when far. Runs through memif are classed by it.
 NEAR_RTT_NS = 150
 SEP = '=' * 60
+# Alternating rounds of the null and memif scenarios by default: with 9 runs
+# the distribution-free 96% confidence interval of the median runs from the
+# second smallest to the second largest, so one outlier on either side
+# cannot move it; with 5 only the whole range covers 94%. 9 rounds of seven
+# forwarders take about 7 min (null) and 9 min (memif).
+ROUNDS = 9
+OTHER_ROUNDS = 5  # overload (ten points), bridge, bridge-learn: their runs take longer
 
 
 def log(*args):
@@ -117,19 +131,21 @@ class Forwarder:
     def __init__(self, name, kind, extra=()):
         self.name, self.kind, self.extra = name, kind, list(extra)
 
-    def argv(self, progs, prefix, vdevs, nports):
+    def argv(self, progs, prefix, vdevs, nports, period=1, more=()):
+        """The command line on @vdevs with counter reports every @period
+        seconds (bh-l2fwd: 0 for none) and the program's options @more."""
         mask = hex((1 << nports) - 1)
         vdev_args = [a for v in vdevs for a in ('--vdev', v)]
         if self.kind in ('bh', 'l2fwd'):
             # Both forward on their main lcore too: give them only the forwarding one.
             return [progs[self.kind], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
-                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', '1', *self.extra]
+                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', str(period), *self.extra, *more]
         if self.kind == 'bridge':
             return [progs['bridge'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
-                    *vdev_args, '--', '-p', mask, '-T', '1', *self.extra]
+                    *vdev_args, '--', '-p', mask, '-T', str(period), *self.extra, *more]
         return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *COMMON_EAL,
-                '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', '1',
-                '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra]
+                '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', str(period),
+                '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra, *more]
 
 
 FORWARDERS = {
@@ -149,36 +165,23 @@ FORWARDERS = {
 def task_stats(pid):
     """(/proc status text, run time in ns from schedstat) of each thread of
     @pid; a thread that exits meanwhile is left out."""
-    out = []
-    for tid in os.listdir(f'/proc/{pid}/task'):
-        with contextlib.suppress(OSError, ValueError, IndexError):
-            with open(f'/proc/{pid}/task/{tid}/status') as f:
-                status = f.read()
-            with open(f'/proc/{pid}/task/{tid}/schedstat') as f:
-                out.append((status, int(f.read().split()[0])))
-    return out
+    return [(status, run_ns) for status, run_ns, _ in disturbance.threads(pid)]
 
 
-def allowed_cpus(status):
-    """The Cpus_allowed_list of a thread's /proc status text."""
-    return re.search(r'Cpus_allowed_list:\s*(\S+)', status).group(1)
-
-
-def pinned_run_ns(pid, cpu):
-    """Time the threads of @pid pinned to CPU @cpu alone (the forwarding
-    lcore, and bh-l2fwd's ksoftirqd for it) have spent running, in ns, from
-    /proc/<pid>/task/<tid>/schedstat: exact, where the tick-sampled
-    utime/stime miss the short wake-ups of a mostly sleeping lcore."""
-    return sum(ns for status, ns in task_stats(pid) if allowed_cpus(status) == str(cpu))
+allowed_cpus = disturbance.allowed_cpus
 
 
 class Running:
     """A started forwarder: a reader thread records each counter report with
-    the time it arrived and the forwarding thread's CPU time then."""
+    the time it arrived and a snapshot of the forwarding CPU then
+    (disturbance.snapshot: the forwarding threads' run and wait time, from
+    /proc/<pid>/task/<tid>/schedstat, exact where the tick-sampled
+    utime/stime miss the short wake-ups of a mostly sleeping lcore; the
+    CPU's /proc/stat columns)."""
 
     def __init__(self, fwd, argv, nports, log_path):
         self.fwd, self.nports = fwd, nports
-        self.samples = []  # (monotonic s, packets sent, run time ns, app task runs)
+        self.samples = []  # (monotonic s, packets sent, snapshot, app task runs)
         self.log = open(log_path, 'w')
         self.proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
                                      stderr=subprocess.STDOUT, text=True)
@@ -208,8 +211,7 @@ class Running:
                 sent = int(m.group(1))
             else:
                 continue
-            ticks = pinned_run_ns(self.proc.pid, FWD_LCORE)
-            self.samples.append((now, sent, ticks, app_runs))
+            self.samples.append((now, sent, disturbance.snapshot(self.proc.pid, FWD_LCORE, now), app_runs))
 
     def stop(self, timeout=20):
         """SIGINT, as an operator stops each of them; returns the exit code."""
@@ -225,16 +227,18 @@ class Running:
         return self.proc.returncode
 
     def window(self, since):
-        """Rate, CPU share and app task rate between the first report at or
-        after monotonic time @since and the last report."""
+        """Rate, CPU share, app task rate and what disturbed the forwarding
+        CPU (disturbance.shares, with the reasons to reject the window)
+        between the first report at or after monotonic time @since and the
+        last report."""
         pts = [s for s in self.samples if s[0] >= since]
         if len(pts) < 2:
             return None
-        (t0, n0, c0, a0), (t1, n1, c1, a1) = pts[0], pts[-1]
+        (t0, n0, s0, a0), (t1, n1, s1, a1) = pts[0], pts[-1]
         dt = t1 - t0
-        out = {'seconds': dt, 'mpps': (n1 - n0) / dt / 1e6}
-        if c0 is not None and c1 is not None:
-            out['cpu'] = (c1 - c0) / 1e9 / dt
+        shares = disturbance.shares(s0, s1)
+        out = {'seconds': dt, 'mpps': (n1 - n0) / dt / 1e6, 'cpu': shares['run'],
+               'disturbance': {**shares, 'reasons': disturbance.verdict(shares)}}
         if a0 is not None and a1 is not None:
             out['app_task_per_s'] = (a1 - a0) / dt
         return out
@@ -297,9 +301,14 @@ class Bench:
             result['generator'] = gen_result
         if feed:
             result['rtt_ns'] = [rtt_before, self.probe_rtt()]
-        if 'cpu' in result and result['mpps'] > 0:
+        if result['mpps'] > 0:
             result['cycles_per_packet'] = result['cpu'] * self.tsc_hz / (result['mpps'] * 1e6)
         return result
+
+    def undisturbed(self, attempt):
+        """@attempt(), a run, until its window was not disturbed, at most
+        1 + --retries times (disturbance.until_undisturbed)."""
+        return disturbance.until_undisturbed(attempt, self.args.retries, log)
 
     def generator(self, clients, rate, what, macs=0):
         """bh-pktgen on CPU 0, the memif clients, until stopped. It is a
@@ -414,11 +423,21 @@ def near(run):
 
 def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s')):
     """Median and spread (min-max) of each measure over the runs with the
-    two CPUs placed near each other throughout (all of them if none was);
-    the others are counted in far_runs."""
-    kept = [r for r in runs if near(r)] or runs
-    runs, far = kept, len(runs) - len(kept)
-    out = {'far_runs': far} if far else {}
+    two CPUs placed near each other throughout and not kept disturbed (see
+    Bench.undisturbed); failing those, over the near ones, failing those
+    over all. The others are counted in far_runs and disturbed_out. Also
+    each round's rate (None where left out), the attempts rejected before
+    the runs kept, the runs kept disturbed, and each run's disturbance."""
+    kept = [r for r in runs if near(r) and not r.get('kept_disturbed')] or [r for r in runs if near(r)] or runs
+    left_out = [r for r in runs if not any(r is k for k in kept)]
+    out = {'round_mpps': [None if any(r is x for x in left_out) else r['mpps'] for r in runs],
+           'rejected': sum(r.get('rejected', 0) for r in runs),
+           'kept_disturbed': sum(1 for r in runs if r.get('kept_disturbed')),
+           'disturbance': [r['disturbance'] for r in runs if 'disturbance' in r]}
+    if left_out:
+        out['far_runs'] = sum(1 for r in left_out if not near(r))
+        out['disturbed_out'] = len(left_out) - out['far_runs']
+    runs = kept
     for key in keys:
         vals = [r[key] for r in runs if key in r]
         if vals:
@@ -439,25 +458,88 @@ def alternating(items, rounds, run_one):
 
 def rtt_text(res):
     rtt = ' '.join(f'{x:.0f}' for x in res.get('rtt_ns', []) if x)
-    return f'  rtt {rtt} ns' if rtt else ''
+    text = f'  rtt {rtt} ns' if rtt else ''
+    if res.get('rejected'):
+        text += f'  ({res["rejected"]} rejected before{", kept disturbed" if res.get("kept_disturbed") else ""})'
+    return text
 
 
 def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
     """Runs the forwarders in alternation and summarises each."""
-    def run_one(name, r):
+    def attempt(name):
         vdevs, nports = vdevs_for()
         feed = feed_for(vdevs) if feed_for else None
-        res = bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
+        return bench.run_forwarder(FORWARDERS[name], vdevs['fwd'], nports, seconds, warmup, feed)
+
+    def run_one(name, r):
+        res = bench.undisturbed(lambda: attempt(name))
         log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
             f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + rtt_text(res))
         return res
-    return {n: summarise(v) for n, v in alternating(names, rounds, run_one).items()}
+    out = {n: summarise(v) for n, v in alternating(names, rounds, run_one).items()}
+    for line in ratio_lines(out, per_round=True):
+        log(f'  {line}')
+    return out
+
+
+# The ratios issue 16 asks of every run: bh-l2fwd poll with its defaults against each reference.
+SUBJECT, REFERENCES = 'bh-l2fwd poll', ('DPDK l2fwd', 'testpmd io')
+
+
+def ratios(results):
+    """Of SUBJECT against each of REFERENCES in @results (summaries): the
+    ratio of the Mpps medians, each round's own ratio (the two runs of a
+    round are close in time; rounds with a far run left out) and, where
+    callgrind counted them, the ratio of the instructions per packet."""
+    subject, out = results.get(SUBJECT), {}
+    for ref in REFERENCES:
+        other = results.get(ref)
+        if not subject or not other or not other.get('mpps', {}).get('median'):
+            continue
+        e = {'mpps': subject['mpps']['median'] / other['mpps']['median'],
+             'rounds': [x / y for x, y in zip(subject['round_mpps'], other['round_mpps']) if x and y]}
+        if 'callgrind' in subject and 'callgrind' in other:
+            e['instructions'] = (subject['callgrind']['instructions_per_packet'] /
+                                 other['callgrind']['instructions_per_packet'])
+        out[ref] = e
+    return out
+
+
+def ratio_lines(results, per_round=False):
+    lines = []
+    for ref, e in ratios(results).items():
+        text = f'{SUBJECT} / {ref}: {e["mpps"]:.2f}x in Mpps (medians)'
+        if e['rounds']:
+            text += (f', the rounds\' own ratios {statistics.median(e["rounds"]):.2f} '
+                     f'({min(e["rounds"]):.2f}-{max(e["rounds"]):.2f})')
+            if per_round:
+                text += ': ' + ' '.join(f'{x:.2f}' for x in e['rounds'])
+        if 'instructions' in e:
+            text += f'; {e["instructions"]:.2f}x in instructions per packet'
+        lines.append(text)
+    return lines
 
 
 def scenario_null(bench, a):
     log('net_null pairs (64 B frames made and taken by the PMD)')
     vdevs = lambda: ({'fwd': ['net_null0', 'net_null1']}, 2)
     return throughput(bench, a.forwarders, vdevs, a.rounds, a.seconds, a.warmup)
+
+
+def instructions_per_packet(bench, a, null):
+    """The callgrind column of the null scenario's summaries @null; returns
+    what was done, for results.json."""
+    if not a.callgrind:
+        log('callgrind: skipped (--no-callgrind)')
+        return {'skipped': '--no-callgrind'}
+    counted = callgrind.measure(bench, list(null), a.callgrind_seconds)
+    if 'skipped' in counted:
+        return counted
+    for name, res in counted.items():
+        null[name]['callgrind'] = res
+    for line in ratio_lines(null):
+        log(f'  {line}')
+    return {'seconds': a.callgrind_seconds}
 
 
 def scenario_memif(bench, a):
@@ -507,15 +589,18 @@ def scenario_bridge(bench, a):
     items = [(name, FORWARDERS[name], 1024) for name in ('bh-l2fwd poll', 'bh-l2fwd poll no-mac')]
     items += [(bridge_forwarder(n).name, bridge_forwarder(n), n) for n in a.bridge_hosts]
 
+    def attempt(fwd, hosts):
+        servers, clients = bench.memif_pair('bridge')
+        return bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
+                                   lambda: bench.generator(clients, 0, 'gen-bridge', hosts))
+
     def run_one(item, r):
         name, fwd, hosts = item
-        servers, clients = bench.memif_pair('bridge')
-        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup,
-                                  lambda: bench.generator(clients, 0, 'gen-bridge', hosts))
+        res = bench.undisturbed(lambda: attempt(fwd, hosts))
         log(f'  round {r + 1}: {name:34s} {res["mpps"]:7.2f} Mpps  {res.get("cycles_per_packet", 0):6.1f} '
             f'cycles/pkt' + rtt_text(res))
         return res
-    return {item[0]: summarise(runs) for item, runs in alternating(items, a.rounds, run_one).items()}
+    return {item[0]: summarise(runs) for item, runs in alternating(items, a.other_rounds, run_one).items()}
 
 
 def telemetry_query(prefix, cmds):
@@ -539,7 +624,7 @@ def scenario_bridge_learn(bench, a):
     hosts = a.bridge_hosts[-1]
     log(f'bridge learning: {hosts} new hosts per port at full rate')
     out = []
-    for r in range(a.rounds):
+    for r in range(a.other_rounds):
         servers, clients = bench.memif_pair('learn')
         prefix = bench.prefix('fwd')
         fwd = bridge_forwarder(hosts)
@@ -583,7 +668,7 @@ def scenario_bridge_learn(bench, a):
 
 def scenario_overload(bench, a, capacity):
     """bh-l2fwd with an application task, unloaded and at offered loads set
-    as multiples of @capacity (bh-l2fwd's memif rate), each run @a.rounds
+    as multiples of @capacity (bh-l2fwd's memif rate), each run @a.other_rounds
     times in alternation; per point the medians of the runs that stayed
     near, and the app task's rate as a share of its unloaded rate."""
     log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
@@ -591,10 +676,13 @@ def scenario_overload(bench, a, capacity):
     rates = [unloaded] + [round(capacity * f, 3) for f in a.load_factors]
     fwd = Forwarder('bh-l2fwd poll + app task', 'bh', ['--rx-mode', 'poll', '--app-task', '1000'])
 
-    def run_one(rate, r):
+    def attempt(rate):
         servers, clients = bench.memif_pair('over')
         feed = None if rate == unloaded else (lambda: bench.generator(clients, rate, 'gen-over'))
-        res = bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup, feed)
+        return bench.run_forwarder(fwd, servers, 2, a.seconds, a.warmup, feed)
+
+    def run_one(rate, r):
+        res = bench.undisturbed(lambda: attempt(rate))
         gen = res.get('generator') or {}
         # What the generator managed: below the set rate when it is itself at its limit.
         res['offered_mpps'] = gen.get('offered_mpps', 0.0 if rate == unloaded else float('nan'))
@@ -605,7 +693,7 @@ def scenario_overload(bench, a, capacity):
         return res
     keys = ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s')
     points = [{'rate_mpps': rate, **summarise(runs, keys)}
-              for rate, runs in alternating(rates, a.rounds, run_one).items()]
+              for rate, runs in alternating(rates, a.other_rounds, run_one).items()]
     idle = next(p for p in points if p['rate_mpps'] == unloaded)['app_task_per_s']['median']
     for p in points:
         p['app_share'] = p['app_task_per_s']['median'] / idle if idle else float('nan')
@@ -627,15 +715,31 @@ def fmt(s, key, scale=1.0, digits=2):
     return f'{m["median"] * scale:.{digits}f} ({m["min"] * scale:.{digits}f}-{m["max"] * scale:.{digits}f})'
 
 
-def table(results, ref_names=('DPDK l2fwd', 'testpmd io')):
+def runs_text(s):
+    """How many runs a summary's figures are of, and what was left out or rejected."""
+    notes = [f'+{s["far_runs"]} far'] if s.get('far_runs') else []
+    if s.get('disturbed_out'):
+        notes.append(f'+{s["disturbed_out"]} disturbed')
+    if s.get('rejected'):
+        notes.append(f'{s["rejected"]} rejected')
+    if s.get('kept_disturbed', 0) > s.get('disturbed_out', 0):
+        notes.append(f'{s["kept_disturbed"] - s.get("disturbed_out", 0)} disturbed counted')
+    return f'{len(s["mpps"]["runs"])}' + (f' ({", ".join(notes)})' if notes else '')
+
+
+def table(results, ref_names=REFERENCES):
     refs = {r: results[r]['mpps']['median'] for r in ref_names if r in results and 'mpps' in results[r]}
+    counted = any('callgrind' in s for s in results.values())
     head = '| forwarder | runs | Mpps per lcore, median (min-max) | cycles/packet | ' + \
-        ' | '.join(f'x {r}' for r in refs) + ' |'
-    rows = [head, '|' + '---|' * (4 + len(refs))]
+        ('instructions/packet (callgrind) | ' if counted else '') + ' | '.join(f'x {r}' for r in refs) + ' |'
+    rows = [head, '|' + '---|' * (4 + counted + len(refs))]
     for name, s in results.items():
         ratios = ' | '.join(f'{s["mpps"]["median"] / v:.2f}' if v else 'n/a' for v in refs.values())
-        runs = f'{len(s["mpps"]["runs"])}' + (f' (+{s["far_runs"]} far)' if s.get('far_runs') else '')
-        rows.append(f'| {name} | {runs} | {fmt(s, "mpps")} | {fmt(s, "cycles_per_packet", digits=0)} | {ratios} |')
+        cg = ''
+        if counted:
+            cg = f'{s["callgrind"]["instructions_per_packet"]:.1f} | ' if 'callgrind' in s else 'n/a | '
+        rows.append(f'| {name} | {runs_text(s)} | {fmt(s, "mpps")} | {fmt(s, "cycles_per_packet", digits=0)} | '
+                    f'{cg}{ratios} |')
     return '\n'.join(rows)
 
 
@@ -671,6 +775,37 @@ plot "{dat}" using 1:2:4:5 with yerrorlines lw 2 pt 7 title "forwarded (median, 
     subprocess.run(['gnuplot'], input=script, text=True, check=True)
 
 
+def disturbance_text(retries):
+    lim = {k: f'{100 * v:g}%' for k, v in disturbance.LIMITS.items()}
+    return ('A run is rejected and repeated (at most {r} times; then the least disturbed attempt is kept, '
+            'and left out of the medians like a far one unless no run of the forwarder was undisturbed) when '
+            'its forwarding CPU was not the forwarder\'s own during the measured '
+            'window: steal time of that CPU (/proc/stat) above {steal} of the window, run-queue wait of the '
+            'forwarder\'s threads pinned to it (schedstat: another thread ran while they were runnable) above '
+            '{wait}, or the CPU busy (/proc/stat) beyond those threads\' run time by more than {others} (others ran '
+            'while they slept). The runs column gives the runs in the medians, then "+N far" and "+N disturbed" '
+            'left out, the attempts rejected, and "disturbed counted" where no undisturbed run was left to '
+            'count (bench/throughput/disturbance.py).').format(r=retries, **lim)
+
+
+def ratio_text(results):
+    lines = ratio_lines(results)
+    return ['Ratios, bh-l2fwd poll with its defaults against the references:', '',
+            *[f'- {line}' for line in lines], ''] if lines else []
+
+
+def callgrind_text(cg):
+    if 'skipped' in cg:
+        return f'Instructions per packet (callgrind): not measured in this run ({cg["skipped"]}).'
+    if not cg:
+        return ''
+    return (f'Instructions per packet: valgrind\'s callgrind (`--fair-sched=yes`), one run per forwarder of '
+            f'{cg["seconds"]:g} s, counting only the forwarding lcore (bh-l2fwd: inside `bh::lcore_run()`; DPDK '
+            'l2fwd: inside `l2fwd_launch_one_lcore`; testpmd: its forwarding thread), over the packets the run '
+            'reports (l2fwd: net_null\'s per-packet Tx free calls in the same dump, since it prints its totals '
+            'only once a period). Deterministic: no spread (bench/throughput/callgrind.py).')
+
+
 def write_report(res, out, argv, started):
     cmd = ' '.join(['python3', 'bench/throughput/run.py', *argv])
     lines = [
@@ -679,9 +814,12 @@ def write_report(res, out, argv, started):
         f'(generated by bench/throughput/run.py; TSC {res["tsc_hz"] / 1e6:.0f} MHz). One forwarding lcore '
         f'(lcore {FWD_LCORE}, CPU {FWD_LCORE}) for every forwarder, 64-byte frames, two ports, MAC updating '
         'where the forwarder has it (bh-l2fwd, l2fwd, testpmd mac). Each figure is the median of '
-        f'{res["args"]["rounds"]} runs (min-max beside it), the runs alternating between forwarders.', '']
+        f'{res["args"]["rounds"]} runs (null, memif; {res["args"]["other_rounds"]} for the others) with '
+        'min-max beside it, the runs alternating between forwarders, the order reversed every other round.', '',
+        disturbance_text(res['args']['retries']), '']
     if 'null' in res:
-        lines += ['## net_null pairs: the cost per packet', '', table(res['null']), '']
+        lines += ['## net_null pairs: the cost per packet', '', table(res['null']), '',
+                  *ratio_text(res['null']), callgrind_text(res.get('callgrind', {})), '']
     if 'memif' in res:
         lines += ['## memif pairs fed by bh-pktgen on the other CPU', '',
                   'The forwarders are the memif servers and copy each frame in and out; bh-pktgen is a '
@@ -689,7 +827,7 @@ def write_report(res, out, argv, started):
                   'forwarder is the one at its limit. Every frame crosses between the two CPUs, so a run '
                   'counts only if the cache-line round trip between them, probed before and after, stayed '
                   f'under {NEAR_RTT_NS} ns (the host had not moved the vCPUs apart); "far" runs are counted '
-                  'but left out of the medians.', '', table(res['memif']), '']
+                  'but left out of the medians.', '', table(res['memif']), '', *ratio_text(res['memif'])]
     if 'bridge' in res:
         lines += ['## bh-bridge beside bh-l2fwd on memif pairs', '',
                   'bh-pktgen gives each port N hosts (`--macs N`): port 0 sends from its host i to host i of '
@@ -718,10 +856,10 @@ def write_report(res, out, argv, started):
                   'The first row has no generator: the app task\'s unloaded rate, of which each row\'s '
                   '"app share" is the fraction left (bh-l2fwd\'s default `--bh-share 50` lets the bottom '
                   'halves take at most half of the lcore\'s recent time while the task waits).', '',
-                  '| offered Mpps | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | app task runs/s | '
-                  'app share |',
-                  '|---|---|---|---|---|']
-        lines += [f'| {p["offered_mpps"]["median"]:.2f} | {p["delivered_mpps"]["median"]:.2f} | '
+                  '| offered Mpps | runs | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | '
+                  'app task runs/s | app share |',
+                  '|---|---|---|---|---|---|']
+        lines += [f'| {p["offered_mpps"]["median"]:.2f} | {runs_text(p)} | {p["delivered_mpps"]["median"]:.2f} | '
                   f'{fmt(p, "mpps")} | {p["app_task_per_s"]["median"]:.0f} | {100 * p["app_share"]:.0f}% |'
                   for p in res['overload']]
         lines.append('')
@@ -738,7 +876,14 @@ def main():
     p.add_argument('--scenarios', default='null,memif,idle,overload')
     p.add_argument('--forwarders', default=','.join(FORWARDERS), help='comma-separated, of: ' + ', '.join(FORWARDERS))
     p.add_argument('--rounds', type=int, default=None,
-                   help=f'runs of each forwarder per scenario (default 5; load: {cpuload.ROUNDS})')
+                   help=f'runs of each forwarder per scenario (default {ROUNDS} for null and memif, '
+                   f'{OTHER_ROUNDS} for the others; load: {cpuload.ROUNDS})')
+    p.add_argument('--retries', type=int, default=3,
+                   help='times a run whose forwarding CPU was disturbed is repeated (default 3)')
+    p.add_argument('--no-callgrind', dest='callgrind', action='store_false',
+                   help="leave out the null scenario's instructions per packet (callgrind)")
+    p.add_argument('--callgrind-seconds', type=float, default=callgrind.SECONDS,
+                   help=f'forwarding time under valgrind per forwarder (default {callgrind.SECONDS:g})')
     p.add_argument('--seconds', type=float, default=None,
                    help=f'measured window per run (default 3; load: {cpuload.SECONDS:g}, per offered rate)')
     p.add_argument('--warmup', type=float, default=None,
@@ -771,11 +916,12 @@ def main():
     except ValueError:
         die(f'--load-factors: not a list of numbers: {a.load_factors!r}')
     cpuload.check_options(a)  # takes its own defaults where --rounds, --seconds or --warmup are not given
-    a.rounds = 5 if a.rounds is None else a.rounds
+    a.other_rounds = OTHER_ROUNDS if a.rounds is None else a.rounds
+    a.rounds = ROUNDS if a.rounds is None else a.rounds
     a.seconds = 3 if a.seconds is None else a.seconds
     a.warmup = 1 if a.warmup is None else a.warmup
-    if a.rounds < 1 or a.seconds <= 0 or a.warmup < 0:
-        die('--rounds must be >= 1, --seconds > 0, --warmup >= 0')
+    if a.rounds < 1 or a.seconds <= 0 or a.warmup < 0 or a.retries < 0 or a.callgrind_seconds <= 0:
+        die('--rounds must be >= 1, --seconds > 0, --warmup >= 0, --retries >= 0, --callgrind-seconds > 0')
     if not a.load_factors or min(a.load_factors) <= 0:
         die(f'--load-factors: every factor must be > 0 (0 would mean an unlimited rate): {a.load_factors}')
     out = a.out = a.out or os.path.join(a.build, 'throughput')
@@ -803,6 +949,7 @@ def main():
 def run_scenarios(bench, a, scenarios, res, out):
     if 'null' in scenarios:
         res['null'] = scenario_null(bench, a)
+        res['callgrind'] = instructions_per_packet(bench, a, res['null'])
     if 'memif' in scenarios:
         res['memif'] = scenario_memif(bench, a)
     if 'idle' in scenarios:
