@@ -32,7 +32,10 @@ namespace bh {
 namespace {
 
 using namespace std::chrono_literals;
+using test::collect_n;
 using test::forward_to;
+using test::frames;
+using test::inject_all;
 using test::make_frame;
 using test::ring_port;
 using test::test_lcore;
@@ -83,37 +86,6 @@ protected:
 	size_t forwarded(ring_port &a, ring_port &b, unsigned n);
 	std::vector<std::unique_ptr<ring_port>> ports_;
 };
-
-std::vector<rte_mbuf *> frames(uint32_t first, unsigned n, uint16_t len = 64)
-{
-	std::vector<rte_mbuf *> v;
-	for (unsigned i = 0; i < n; i++)
-		v.push_back(make_frame(first + i, len));
-	return v;
-}
-
-/* Feeds @p pkts to @p p's Rx ring, waiting for room as the lcore drains it. */
-void inject_all(ring_port &p, std::vector<rte_mbuf *> pkts)
-{
-	size_t done = 0;
-	ASSERT_TRUE(wait_until([&] {
-		std::vector<rte_mbuf *> rest(pkts.begin() + long(done), pkts.end());
-		done += p.inject(rest);
-		return done == pkts.size();
-	}));
-}
-
-/* Collects from @p p until @p n packets came out or 2 s passed. */
-std::vector<rte_mbuf *> collect_n(ring_port &p, size_t n)
-{
-	std::vector<rte_mbuf *> out;
-	wait_until([&] {
-		auto more = p.collect();
-		out.insert(out.end(), more.begin(), more.end());
-		return out.size() >= n;
-	}, 2000ms);
-	return out;
-}
 
 TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 {
