@@ -39,9 +39,10 @@ struct net_lcore;
 /*
  * One Rx queue on its lcore: a NAPI context and what its poll needs. Kept
  * after bh::stop() (its NAPI machine is gone) for its counters, until the
- * next net_init().
+ * next net_init(). Aligned, as net_lcore, so that no cache line holds the
+ * state of two lcores.
  */
-struct rxq {
+struct alignas(RTE_CACHE_LINE_SIZE) rxq {
 	napi n;                  /* its machine is NAPI's */
 	net_lcore *owner;        /* [I] */
 	uint16_t port, queue;    /* [I] */
@@ -75,7 +76,7 @@ struct txq {
  * counted per Rx queue (rxq); what it sent and dropped on Tx, per Tx port:
  * one lcore per Tx queue makes these the Tx queue's counters too.
  */
-struct net_lcore {
+struct alignas(RTE_CACHE_LINE_SIZE) net_lcore {
 	unsigned lcore;                         /* [I] */
 	std::vector<std::unique_ptr<rxq>> rxqs; /* [I], under lcores_m for the counter readers */
 	rxq *polling = nullptr;                 /* [X] the queue whose burst the handler has: its drops */
