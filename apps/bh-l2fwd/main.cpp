@@ -2,9 +2,11 @@
 /*
  * bh-l2fwd: DPDK's l2fwd on bottom halves. Every lcore, the main one
  * included, runs the framework's loop; the Rx ports are dealt out to the
- * lcores as l2fwd deals them, and each lcore's queues are polled (or woken
- * by Rx interrupts) into NET_RX, whose handler rewrites the MAC addresses
- * as l2fwd does and transmits on the paired port through NET_TX. Nothing
+ * lcores as l2fwd deals them (or their Rx queues placed as l3fwd's --config
+ * places them, with --rx-queues), and each lcore's queues are polled (or
+ * woken by Rx interrupts) into NET_RX, whose handler rewrites the MAC
+ * addresses as l2fwd does and transmits on the paired port through NET_TX,
+ * on the lcore's own Tx queue of that port. Nothing
  * else runs on the packet path: a timer on the main lcore queues the
  * statistics, which a work queue's worker prints in process context, and a
  * thread of its own takes SIGINT/SIGTERM and the end of --duration and
@@ -281,7 +283,7 @@ void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_us
 }
 
 /* A port with several Rx queues: how many, and how frames are spread over them, as configured. */
-void print_rss(uint16_t port, uint16_t rxq, uint16_t txq)
+void print_queues(uint16_t port, uint16_t rxq, uint16_t txq)
 {
 	rte_eth_conf conf{};
 	rte_eth_dev_conf_get(port, &conf);
@@ -415,7 +417,7 @@ int main(int argc, char **argv)
 		ports_info[port].driver = bh::net::port_driver(port);
 		printf("done: \nPort %u, MAC address: %s\n\n", port, ports_info[port].mac);
 		if (pc.rx_queues > 1)
-			print_rss(port, pc.rx_queues, pc.tx_queues);
+			print_queues(port, pc.rx_queues, pc.tx_queues);
 	}
 	for (const l2fwd::binding &b : plan.rxqs) {
 		const uint16_t p = b.port;

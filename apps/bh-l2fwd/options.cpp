@@ -133,7 +133,7 @@ int parse_portmap(const char *s, std::optional<std::vector<std::pair<uint16_t, u
 	return 0;
 }
 
-/* l3fwd's --config: its field limits (RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, RTE_MAX_LCORE) and MAX_LCORE_PARAMS. */
+/* l3fwd's --config, with its field limits (RTE_MAX_ETHPORTS, RTE_MAX_QUEUES_PER_PORT, RTE_MAX_LCORE) and tuple limit. */
 int parse_rx_queues(const char *s, std::optional<std::vector<rx_queue>> &queues)
 {
 	static constexpr tuple_syntax syntax = {"Rx queue list", "(port,queue,lcore) tuples such as (0,0,0),(0,1,1)", 3,

@@ -5,6 +5,7 @@
 #include <rte_ethdev.h>
 
 #include "bh_lcore.h"
+#include "bh_port.h"
 #include "net_test.h"
 
 namespace bh::test {
@@ -24,8 +25,21 @@ void net_fixture::TearDown()
 	}
 	lc_.reset();
 	release_ports();
+	ports_.clear();
 	EXPECT_EQ(rte_mempool_in_use_count(test_pool()), in_use_) << "mbufs leaked";
 	core_test::TearDown();
+}
+
+ring_port &net_fixture::started_ring(const std::string &name, unsigned rx_size, unsigned tx_size, unsigned queues)
+{
+	ports_.push_back(std::make_unique<ring_port>(name, rx_size, tx_size, queues));
+	ring_port &p = *ports_.back();
+	net::port_conf c;
+	c.rx_queues = c.tx_queues = uint16_t(queues);
+	c.rx_desc = c.tx_desc = 512;
+	EXPECT_EQ(net::port_configure(p.id, c, test_pool()), 0);
+	EXPECT_EQ(net::port_start(p.id), 0);
+	return p;
 }
 
 rte_mempool *test_pool()

@@ -46,7 +46,7 @@ std::vector<rte_mbuf *> collect_n(ring_port &p, size_t n, unsigned queue = 0);
 /*
  * The net layer around one worker lcore (pinned to CPU 1): SetUp makes the
  * lcore, TearDown stops everything, lets the subclass release its ports,
- * and checks that every mbuf went back to the pool.
+ * frees the ring ports, and checks that every mbuf went back to the pool.
  */
 class net_fixture : public core_test {
 protected:
@@ -54,7 +54,10 @@ protected:
 	void TearDown() override;
 	virtual void release_ports() {}
 	unsigned lcore() const { return lc_->id(); }
+	/* A ring port with @p queues Rx and Tx queues (512 descriptors each), configured and started. */
+	ring_port &started_ring(const std::string &name, unsigned rx_size, unsigned tx_size, unsigned queues = 1);
 	std::unique_ptr<test_lcore> lc_;
+	std::vector<std::unique_ptr<ring_port>> ports_;
 	unsigned in_use_ = 0;
 };
 

@@ -48,18 +48,9 @@ using test::wait_until;
  */
 class net_test : public test::net_fixture {
 protected:
-	void release_ports() override { ports_.clear(); }
 	ring_port &port(const char *name, unsigned rx_size = 1024, unsigned tx_size = 1024)
 	{
-		ports_.push_back(std::make_unique<ring_port>(std::string(name) + std::to_string(ports_.size()),
-							     rx_size, tx_size));
-		ring_port &p = *ports_.back();
-		net::port_conf c;
-		c.rx_desc = 512;
-		c.tx_desc = 512;
-		EXPECT_EQ(net::port_configure(p.id, c, test::test_pool()), 0);
-		EXPECT_EQ(net::port_start(p.id), 0);
-		return p;
+		return started_ring(std::string(name) + std::to_string(ports_.size()), rx_size, tx_size);
 	}
 	void go()
 	{
@@ -84,7 +75,6 @@ protected:
 	}
 	/* How many of @p n frames injected into @p a come out of @p b. */
 	size_t forwarded(ring_port &a, ring_port &b, unsigned n);
-	std::vector<std::unique_ptr<ring_port>> ports_;
 };
 
 TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)

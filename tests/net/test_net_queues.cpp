@@ -41,19 +41,8 @@ protected:
 		lc2_.reset();
 		net_fixture::TearDown();
 	}
-	void release_ports() override { ports_.clear(); }
-	/* A ring port with @p queues Rx and Tx queues, configured with all of them and started. */
-	ring_port &port(const char *name, unsigned queues, unsigned tx_size = 8192)
-	{
-		ports_.push_back(std::make_unique<ring_port>(name, 1024, tx_size, queues));
-		ring_port &p = *ports_.back();
-		net::port_conf c;
-		c.rx_queues = c.tx_queues = uint16_t(queues);
-		c.rx_desc = c.tx_desc = 512;
-		EXPECT_EQ(net::port_configure(p.id, c, test::test_pool()), 0);
-		EXPECT_EQ(net::port_start(p.id), 0);
-		return p;
-	}
+	/* Tx rings that hold what the tests send. */
+	ring_port &port(const char *name, unsigned queues) { return started_ring(name, 1024, 8192, queues); }
 	void go()
 	{
 		ASSERT_EQ(start(), 0);
@@ -70,7 +59,6 @@ protected:
 		}
 	}
 	std::unique_ptr<test_lcore> lc2_;
-	std::vector<std::unique_ptr<ring_port>> ports_;
 };
 
 std::vector<net::queue_stats> rxq_stats(uint16_t port)

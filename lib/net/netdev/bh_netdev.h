@@ -178,8 +178,9 @@ struct net_conf {
  * releases the queues' NAPI contexts (irq fds, poll lists), and gives the
  * softirqs back. The ports are left to the caller; the bindings and the
  * counters (per lcore, port and queue) stay readable until the next
- * net_init(), which forgets them. The net layer is an entry of the framework's start-up
- * table (bh_subsys.h), so nothing else needs ordering by hand.
+ * net_init(), which forgets them. The net layer is an entry of the
+ * framework's start-up table (bh_subsys.h), so nothing else needs ordering
+ * by hand.
  * @return 0; -EINVAL for a bad configuration; -EBUSY while the framework
  *   runs (both logged). bh::start() fails (-EEXIST) if an application took
  *   NET_RX or NET_TX.

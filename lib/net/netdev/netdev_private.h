@@ -59,8 +59,9 @@ struct alignas(RTE_CACHE_LINE_SIZE) rxq {
 };
 
 /*
- * One lcore's Tx state for one port: valid, queue [I], kept after
- * bh::stop() for the counters; the rest [X].
+ * One lcore's Tx state for one port: valid, queue [I] (written under
+ * lcores_m, for the counter readers), kept after bh::stop() for the
+ * counters; the rest [X].
  */
 struct txq {
 	bool valid = false;

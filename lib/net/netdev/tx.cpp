@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include <rte_ethdev.h>
 
@@ -224,11 +225,13 @@ int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept
 		return rc;
 	net_lcore &l = detail::lcore_state(lcore);
 	txq &t = l.tx[port];
+	t.backlog.assign(conf.tx_backlog, nullptr);
+	/* The binding under the registry's lock: the counter readers list the Tx queues by it. */
+	std::lock_guard lock(detail::lcores_m);
 	if (!t.valid)
 		l.tx_ports[l.ntx_ports++] = port;
 	t.valid = true;
 	t.queue = queue;
-	t.backlog.assign(conf.tx_backlog, nullptr);
 	return 0;
 }
 
