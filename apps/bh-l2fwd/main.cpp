@@ -2,9 +2,11 @@
 /*
  * bh-l2fwd: DPDK's l2fwd on bottom halves. Every lcore, the main one
  * included, runs the framework's loop; the Rx ports are dealt out to the
- * lcores as l2fwd deals them, and each lcore's queues are polled (or woken
- * by Rx interrupts) into NET_RX, whose handler rewrites the MAC addresses
- * as l2fwd does and transmits on the paired port through NET_TX. Nothing
+ * lcores as l2fwd deals them (or their Rx queues placed as l3fwd's --config
+ * places them, with --rx-queues), and each lcore's queues are polled (or
+ * woken by Rx interrupts) into NET_RX, whose handler rewrites the MAC
+ * addresses as l2fwd does and transmits on the paired port through NET_TX,
+ * on the lcore's own Tx queue of that port. Nothing
  * else runs on the packet path: a timer on the main lcore queues the
  * statistics, which a work queue's worker prints in process context, and a
  * thread of its own takes SIGINT/SIGTERM and the end of --duration and
@@ -22,6 +24,7 @@
 #include <pthread.h>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
@@ -212,6 +215,19 @@ struct port_info {
 };
 port_info ports_info[RTE_MAX_ETHPORTS];
 
+/* , "<key>": [{"queue": Q, "lcore": L, "<packets>": N, "dropped": D}, ...] for @p port's queues. */
+void write_json_queues(FILE *f, const char *key, const char *packets, uint16_t port,
+		       unsigned (*stats)(uint16_t, bh::net::queue_stats *, unsigned) noexcept)
+{
+	std::vector<bh::net::queue_stats> qs(stats(port, nullptr, 0));
+	qs.resize(std::min<size_t>(qs.size(), stats(port, qs.data(), unsigned(qs.size()))));
+	fprintf(f, ", \"%s\": [", key);
+	for (size_t i = 0; i < qs.size(); i++)
+		fprintf(f, "%s{\"queue\": %u, \"lcore\": %u, \"%s\": %" PRIu64 ", \"dropped\": %" PRIu64 "}", i ? ", " : "",
+			qs[i].queue, qs[i].lcore, packets, qs[i].packets, qs[i].dropped);
+	fputc(']', f);
+}
+
 void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_use_start, unsigned in_use_end)
 {
 	uint64_t drops[unsigned(bh::net::drop_reason::count)] = {};
@@ -224,9 +240,12 @@ void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_us
 		const bh::net::port_stats s = bh::net::net_port_stats(p);
 		fprintf(f,
 			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64
-			", \"tx_dropped\": %" PRIu64 ", \"tx_port\": %u, \"lcore\": %u, \"mac\": \"%s\", \"driver\": \"%s\"}",
+			", \"tx_dropped\": %" PRIu64 ", \"tx_port\": %u, \"lcore\": %u, \"mac\": \"%s\", \"driver\": \"%s\"",
 			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, plan.tx[p], plan.lcore[p], ports_info[p].mac,
 			ports_info[p].driver);
+		write_json_queues(f, "rx_queues", "rx", p, bh::net::net_rxq_stats);
+		write_json_queues(f, "tx_queues", "tx", p, bh::net::net_txq_stats);
+		fputc('}', f);
 		rx_total += s.rx;
 		sep = ",";
 	}
@@ -261,6 +280,19 @@ void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_us
 		fclose(f);
 	else
 		fflush(f);
+}
+
+/* A port with several Rx queues: how many, and how frames are spread over them, as configured. */
+void print_queues(uint16_t port, uint16_t rxq, uint16_t txq)
+{
+	rte_eth_conf conf{};
+	rte_eth_dev_conf_get(port, &conf);
+	if (conf.rxmode.mq_mode & RTE_ETH_MQ_RX_RSS_FLAG)
+		printf("Port %u: %u Rx queues, %u Tx queues, RSS on flow types 0x%" PRIx64 "\n", port, rxq, txq,
+		       conf.rx_adv_conf.rss_conf.rss_hf);
+	else
+		printf("Port %u: %u Rx queues, %u Tx queues, no RSS: the sender picks each frame's Rx queue\n", port,
+		       rxq, txq);
 }
 
 int fatal(const char *what, int rc)
@@ -341,12 +373,19 @@ int main(int argc, char **argv)
 	}
 	if (plan.odd)
 		printf("Notice: odd number of ports in portmask.\n");
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-		if (plan.forwards(p))
-			printf("Lcore %u: RX port %u TX port %u\n", plan.lcore[p], p, plan.tx[p]);
+	/* l2fwd's line for a port -q placed; with its queues for one --rx-queues placed. */
+	for (const l2fwd::binding &b : plan.rxqs)
+		if (plan.by_tuples >> b.port & 1)
+			printf("Lcore %u: RX port %u queue %u TX port %u queue %u\n", b.lcore, b.port, b.queue,
+			       plan.tx[b.port], b.tx_queue);
+		else
+			printf("Lcore %u: RX port %u TX port %u\n", b.lcore, b.port, plan.tx[b.port]);
 
 	bh::net::port_conf pc;
 	pc.promiscuous = o.promiscuous;
+	/* Sized for the port with the most queues: every port gets that much. */
+	pc.rx_queues = *std::max_element(std::begin(plan.rx_queues), std::end(plan.rx_queues));
+	pc.tx_queues = *std::max_element(std::begin(plan.tx_queues), std::end(plan.tx_queues));
 	rte_mempool *pool = bh::net::mempool_create(
 		"l2fwd_pool", bh::net::mempool_size(unsigned(std::popcount(plan.ports)), pc, rte_lcore_count()));
 	if (!pool)
@@ -365,6 +404,9 @@ int main(int argc, char **argv)
 		}
 		printf("Initializing port %u... ", port);
 		pc.rx_interrupts = o.rx.settings(port).mode != bh::net::rx_mode::poll;
+		pc.rx_queues = plan.rx_queues[port];
+		pc.tx_queues = plan.tx_queues[port];
+		pc.rss_hf = plan.rss_hf[port];
 		if (const int rc = bh::net::port_configure(port, pc, pool))
 			return fatal(("port " + std::to_string(port) + " set-up").c_str(), rc);
 		if (const int rc = bh::net::port_start(port))
@@ -374,12 +416,13 @@ int main(int argc, char **argv)
 		rte_ether_format_addr(ports_info[port].mac, sizeof(ports_info[port].mac), &mac);
 		ports_info[port].driver = bh::net::port_driver(port);
 		printf("done: \nPort %u, MAC address: %s\n\n", port, ports_info[port].mac);
+		if (pc.rx_queues > 1)
+			print_queues(port, pc.rx_queues, pc.tx_queues);
 	}
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		if (!plan.forwards(p))
-			continue;
+	for (const l2fwd::binding &b : plan.rxqs) {
+		const uint16_t p = b.port;
 		const bh::cli::rx_settings rx = o.rx.settings(p);
-		bh::net::rxq_conf rxq{p, 0, plan.lcore[p], rx.mode, &fwd};
+		bh::net::rxq_conf rxq{p, b.queue, b.lcore, rx.mode, &fwd};
 		rxq.sw = rx.sw;
 		const int rc = bh::net::net_add_rxq(rxq);
 		if (rc == -ENOTSUP) {
@@ -387,15 +430,17 @@ int main(int argc, char **argv)
 				bh::net::port_driver(p));
 			return 1;
 		}
-		if (rc || bh::net::net_add_txq(plan.tx[p], 0, plan.lcore[p]))
-			return fatal("binding queues to lcores", rc ? rc : EINVAL);
-		if (o.app_task_ns && !app_tasks[plan.lcore[p]].enabled()) {
-			app_tasks[plan.lcore[p]].set_work(o.app_task_ns);
-			if (const int rc2 = bh::lcore_add_task(plan.lcore[p], app_tasks[plan.lcore[p]]))
+		if (rc)
+			return fatal("binding Rx queues to lcores", rc);
+		if (const int trc = bh::net::net_add_txq(plan.tx[p], b.tx_queue, b.lcore))
+			return fatal("binding Tx queues to lcores", trc);
+		if (o.app_task_ns && !app_tasks[b.lcore].enabled()) {
+			app_tasks[b.lcore].set_work(o.app_task_ns);
+			if (const int rc2 = bh::lcore_add_task(b.lcore, app_tasks[b.lcore]))
 				return fatal("adding the app task", rc2);
 		}
-		printf("bh-l2fwd: lcore %u: Rx port %u -> Tx port %u (%s, %s%s)\n", plan.lcore[p], p, plan.tx[p],
-		       bh::net::port_driver(p), bh::cli::rx_mode_name(rx.mode),
+		printf("bh-l2fwd: lcore %u: Rx port %u queue %u -> Tx port %u queue %u (%s, %s%s)\n", b.lcore, p, b.queue,
+		       plan.tx[p], b.tx_queue, bh::net::port_driver(p), bh::cli::rx_mode_name(rx.mode),
 		       rx.mode != bh::net::rx_mode::adaptive ? ""
 		       : rx.sw.rule == bh::net::napi_rule::defer ? ", rule defer" : ", rule rate");
 	}
@@ -407,8 +452,8 @@ int main(int argc, char **argv)
 	bh::net::capture_init();
 	/* A polling lcore spins only if it has ports to poll; the others sleep until there is work. */
 	bool polls[RTE_MAX_LCORE] = {};
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
-		polls[plan.lcore[p]] |= plan.forwards(p) && o.rx.settings(p).mode == bh::net::rx_mode::poll;
+	for (const l2fwd::binding &b : plan.rxqs)
+		polls[b.lcore] |= o.rx.settings(b.port).mode == bh::net::rx_mode::poll;
 	unsigned l;
 	RTE_LCORE_FOREACH(l)
 	{

@@ -13,8 +13,9 @@ without a change here. A command's parameter comes from its help text
 ("Parameters: int lcore_id" and the like): lcore ids from /bh/lcore/list,
 port ids from /bh/net/port/list, other names from the command's own /list.
 Each numeric field becomes a metric family bh_<command path>_<field>, with
-the parameter as a label (lcore, port, queue); column replies (/bh/softirq)
-add a softirq label, dropped_<reason> fields a reason label. Fields in
+the parameter as a label (lcore, port, queue); column replies add a label
+naming the row (softirq for /bh/softirq, queue for /bh/net/port/rxq and
+txq), dropped_<reason> fields a reason label. Fields in
 ns are exported in seconds. Types and units come from the table below;
 a field not in it is exported as type unknown until it is described.
 bh_telemetry_up says whether the last scrape reached the process.
@@ -59,6 +60,8 @@ TYPES = {
                       'in_flight': G, 'interrupts': C, 'to_poll': C, 'to_interrupt': C, 'backoffs': C,
                       'spurious': C, 'dropped': C},
     '/bh/net/port': {'rx': C, 'tx': C, 'rx_dropped': C, 'tx_dropped': C},
+    '/bh/net/port/rxq': {'lcore': G, 'rx': C, 'dropped': C},
+    '/bh/net/port/txq': {'lcore': G, 'tx': C, 'dropped': C},
 }
 FAMILY = {C: CounterMetricFamily, G: GaugeMetricFamily}
 # A parameter named in a command's help: its label, and the command listing its values.
@@ -67,6 +70,8 @@ PARAMETERS = {'lcore_id': ('lcore', '/bh/lcore/list'), 'port_id': ('port', '/bh/
 LABELS = {'/bh/workqueue': 'queue'}
 # Fields <prefix>_<value> that are one counter with a label.
 GROUPED = {'dropped': 'reason'}
+# Column replies: the column that names each row, and the label it becomes.
+ROWS = {'name': 'softirq', 'queue': 'queue'}
 PARAMETER = re.compile(r'Parameters:\s*(?:int|string)\s+(\w+)')
 
 
@@ -134,19 +139,19 @@ class Families:
     def add_reply(self, cmd, help_text, labels, reply):
         if not isinstance(reply, dict):
             return
-        names = reply.get('name')
-        if isinstance(names, list):
-            # One array per counter, indexed by softirq number; unused entries are "".
-            # A plain number beside them belongs to the whole object.
+        key = next((k for k in ROWS if isinstance(reply.get(k), list)), None)
+        if key is not None:
+            # One array per counter, its rows named by the key column (unused rows ""). A
+            # plain number beside them belongs to the whole object.
             for field, column in reply.items():
-                if field == 'name':
+                if field == key:
                     continue
                 if not isinstance(column, list):
                     self.add(cmd, help_text, field, labels, column)
                     continue
-                for name, value in zip(names, column):
-                    if name:
-                        self.add(cmd, help_text, field, {**labels, 'softirq': name}, value)
+                for row, value in zip(reply[key], column):
+                    if row != '':
+                        self.add(cmd, help_text, field, {**labels, ROWS[key]: row}, value)
             return
         for field, value in reply.items():
             prefix, _, rest = field.partition('_')

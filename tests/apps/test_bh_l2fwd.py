@@ -382,8 +382,9 @@ def null_ports(n):
 
 Refusal = collections.namedtuple('Refusal', 'ports args names config eal', defaults=(None, ()))
 
-# Test name after test_l2fwd_: net_null ports, app options, what the error
-# line must name (a case-insensitive regex), config file text, EAL options.
+# Test name after test_l2fwd_: net_null ports (a count) or vdevs (a list),
+# app options, what the error line must name (a case-insensitive regex),
+# config file text, EAL options.
 REFUSALS = {
     'rejects_malformed_portmask': Refusal(2, ['-p', 'xyz'], r'mask'),
     'rejects_zero_portmask': Refusal(2, ['-p', '0'], r'mask'),
@@ -420,6 +421,45 @@ REFUSALS = {
                                                             r'port 5'),
     'rejects_rxq_settings_that_do_not_fit_together': Refusal(2, [*TWO_PORTS, '--rxq', '0:rate-hi=1'],
                                                              r'port 0.*rate_lo'),
+    # --rx-queues: l3fwd's --config rules, each its own error.
+    'rejects_rx_queues_naming_a_port_not_in_the_mask': Refusal(2, ['-p', '0x1', '--rx-queues', '(1,0,0)'],
+                                                               r'--rx-queues: port 1 is not in the port mask'),
+    'rejects_rx_queues_naming_a_port_the_portmap_leaves_out': Refusal(
+        4, ['-p', '0xf', '-q', '4', '--portmap', '(0,1)', '--rx-queues', '(2,0,0)'], r'port 2 does not forward'),
+    'rejects_rx_queues_naming_an_lcore_not_enabled': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,0,0),(1,0,5)'],
+                                                             r'lcore 5 is not enabled'),
+    'rejects_rx_queues_giving_a_queue_twice': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,0,0),(0,0,1),(1,0,1)'],
+                                                      r'port 0 queue 0 is given twice'),
+    'rejects_rx_queues_with_a_gap_in_a_ports_queue_ids': Refusal(
+        2, ['-p', '0x3', '--rx-queues', '(0,0,0),(0,2,1),(1,0,1)'], r'port 0 queue 2 comes before queue 1'),
+    'rejects_rx_queues_not_starting_at_queue_0': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,1,0),(1,0,1)'],
+                                                         r'port 0 queue 1 comes before queue 0'),
+    'rejects_rx_queues_out_of_order': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,1,1),(0,0,0),(1,0,1)'],
+                                              r'port 0 queue 1 comes before queue 0'),
+    'rejects_rx_queue_beyond_what_the_port_can_have': Refusal(
+        ['net_ring0', 'net_ring1'], ['-p', '0x3', '-q', '2', '--rx-queues', ','.join(f'(0,{q},0)' for q in range(17))],
+        r'port 0 \(net_ring\) has at most 16 Rx queues, no queue 16'),
+    'rejects_rx_queue_beyond_l3fwds_limit': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,128,0)'],
+                                                    r'queue 128: at most 128'),
+    'rejects_more_than_16_rx_queues_on_one_lcore': Refusal(
+        2, ['-p', '0x3', '-q', '2', '--rx-queues', ','.join(f'(0,{q},0)' for q in range(17))],
+        r'lcore 0 has more than 16 Rx queues'),
+    'rejects_rx_queues_giving_an_lcore_more_ports_than_q': Refusal(
+        2, ['-p', '0x3', '-q', '1', '--rx-queues', '(0,0,0),(1,0,0)'], r'lcore 0 .* 2 ports, more than -q 1'),
+    'rejects_a_port_left_to_q_when_no_lcore_has_room': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,0,0),(0,1,1)'],
+                                                                r'port 1 is in no --rx-queues tuple.*-q 1'),
+    'rejects_more_tx_queues_than_the_port_has': Refusal(
+        ['net_null0', 'net_pcap0,tx_pcap=/dev/null'], ['-p', '0x3', '--rx-queues', '(0,0,0),(0,1,1),(1,0,0)'],
+        r'port 1 \(net_pcap\) has at most 1 Tx queues, and 2 lcores send on it'),
+    'rejects_rx_queues_tuple_of_two_fields': Refusal(2, ['-p', '0x3', '--rx-queues', '(0,0),(1,0)'],
+                                                     r'Rx queue list.*\(port,queue,lcore\)'),
+    'rejects_rx_queues_without_a_tuple': Refusal(2, ['-p', '0x3', '--rx-queues', '0,0,0'], r'Rx queue list'),
+    'rejects_rss_on_ports_that_hash_nothing': Refusal(
+        ['net_ring0', 'net_ring1'], ['-p', '0x3', '--rss', 'ip', '--rx-queues', '(0,0,0),(0,1,1),(1,0,0)'],
+        r'--rss: port 0 \(net_ring\) hashes none'),
+    'rejects_unknown_rss_flow_type': Refusal(2, ['-p', '0x3', '--rss', 'ip,quic'], r'RSS.*ip,quic'),
+    'config_rejects_bad_rx_queues': Refusal(2, [], r'Rx queue list',
+                                            config='[l2fwd]\nportmask=0x3\nrx-queues=(0,0,0\n'),
     'config_rejects_unknown_section': Refusal(2, [], r'section.*\[ports\]',
                                               config='[l2fwd]\nportmask=0x3\nqueues=2\n[ports]\nrx-mode=poll\n'),
     'config_rejects_non_rx_key_in_port_section': Refusal(2, [], r'\[port 1\].*queues',
@@ -438,7 +478,8 @@ class BadInput(L2fwdTest):
         if case.config is not None:
             args += ['--config', self.write_config(case.config)]
         # A wrongly accepted input then ends in a second, not at the time-out.
-        app = self.start(null_ports(case.ports), [*args, '--duration', '1'], case.eal, summary=False)
+        vdevs = null_ports(case.ports) if isinstance(case.ports, int) else case.ports
+        app = self.start(vdevs, [*args, '--duration', '1'], case.eal, summary=False)
         rc = app.wait(REFUSE_TIMEOUT)
         self.assertNotEqual(rc, 0, f'bad input accepted\n{app.report()}')
         # Popen gives -SIG for a signal; 128+ is a shell's way of saying the same.
@@ -595,6 +636,112 @@ class Lcores(L2fwdTest):
         self.assert_placed(app, app.summary(), {0: (0, 1), 1: (1, 0)})
 
 
+PLACED_QUEUE = re.compile(r'^Lcore (\d+): RX port (\d+)(?: queue (\d+))? TX port (\d+)(?: queue (\d+))?$', re.M)
+ALL_QUEUES_ON_TWO_LCORES = '(0,0,0),(0,1,1),(1,0,0),(1,1,1)'
+
+
+def placed_queues(app):
+    """{(port, queue): (lcore, tx port, tx queue)} from the start-up lines:
+    l2fwd's for a port -q placed (queue 0 and Tx queue 0 unsaid), with the
+    queues for one --rx-queues placed."""
+    with open(app.out_path) as f:
+        return {(int(p), int(q or 0)): (int(lc), int(tx), int(txq or 0))
+                for lc, p, q, tx, txq in PLACED_QUEUE.findall(f.read())}
+
+
+class RxQueues(PcapTest):
+    """--rx-queues: l3fwd's (port,queue,lcore) tuples give each lcore its own
+    Rx queues of a port; each lcore sending on a port has a Tx queue of its
+    own there, numbered in lcore id order."""
+
+    def assert_queues(self, summary, placement):
+        """The JSON summary's queues match @placement (placed_queues' form),
+        and every packet is accounted for, per port and per queue."""
+        rx, tx = {}, {}
+        for port, stats in summary['ports'].items():
+            for q in stats['rx_queues']:
+                rx[(int(port), q['queue'])] = q['lcore']
+            for q in stats['tx_queues']:
+                tx[(int(port), q['queue'])] = q['lcore']
+            self.assertEqual(sum(q['rx'] for q in stats['rx_queues']), stats['rx'], f'port {port}: Rx queues')
+            self.assertEqual(sum(q['dropped'] for q in stats['rx_queues']), stats['rx_dropped'])
+            self.assertEqual(sum(q['tx'] for q in stats['tx_queues']), stats['tx'], f'port {port}: Tx queues')
+        self.assertEqual(rx, {key: lcore for key, (lcore, _, _) in placement.items()})
+        self.assertEqual(tx, {(txp, txq): lcore for lcore, txp, txq in placement.values()})
+        ports = summary['ports'].values()
+        self.assertEqual(sum(p['rx'] for p in ports), sum(p['tx'] + p['rx_dropped'] + p['tx_dropped'] for p in ports),
+                         'packets neither sent nor dropped')
+        self.assertEqual(summary['mempool']['in_use_end'], summary['mempool']['in_use_start'], 'mbufs leaked')
+
+    def test_l2fwd_rx_queues_forward_each_queue_through_its_lcores_own_tx_queue(self):
+        # Two Rx and two Tx queues per net_pcap port (a file each): what Rx
+        # queue q of a port read, lcore q sends on Tx queue q of the other.
+        vdevs = []
+        inputs = {}
+        for port in (0, 1):
+            for q in (0, 1):
+                inputs[(port, q)] = traffic(port, 100 + 50 * q)
+                pcaptool.write_pcap(self.path(f'in{port}q{q}.pcap'), inputs[(port, q)])
+            vdevs.append(f'net_pcap{port},' + ','.join(f'rx_pcap={self.path(f"in{port}q{q}.pcap")}' for q in (0, 1)) +
+                         ',' + ','.join(f'tx_pcap={self.path(f"out{port}q{q}.pcap")}' for q in (0, 1)))
+        app = self.run_to_end(vdevs, ['-p', '0x3', '--no-mac-updating', '--rx-queues', ALL_QUEUES_ON_TWO_LCORES,
+                                      '--duration', str(RUN_SECONDS)])
+        placement = {(0, 0): (0, 1, 0), (0, 1): (1, 1, 1), (1, 0): (0, 0, 0), (1, 1): (1, 0, 1)}
+        self.assertEqual(placed_queues(app), placement, app.report())
+        for (port, q), frames in inputs.items():
+            self.assert_frames(pcaptool.read_pcap(self.path(f'out{1 - port}q{q}.pcap')), frames,
+                               f'port {port} queue {q} -> port {1 - port} queue {q}')
+        summary = app.summary()
+        self.assert_queues(summary, placement)
+        self.assert_no_drops(summary)
+        with open(app.out_path) as f:
+            self.assertIn('Port 0: 2 Rx queues, 2 Tx queues, no RSS: the sender picks', f.read())
+
+    def test_l2fwd_rx_queues_in_every_spelling_l3fwds_config_takes(self):
+        placement = {(0, 0): (0, 1, 0), (0, 1): (1, 1, 1), (1, 0): (0, 0, 0), (1, 1): (1, 0, 1)}
+        config = self.write_config(f'[l2fwd]\nportmask=0x3\nrx-queues={ALL_QUEUES_ON_TWO_LCORES}\n')
+        for spelling in (['-p', '0x3', '--rx-queues', ALL_QUEUES_ON_TWO_LCORES],
+                         ['-p', '0x3', '--rx-queues=(0x0, 0, 0) (0,01,1);[(1,0,0)](1,1,1)'],
+                         ['-p', '0x3', '--rx-q', ALL_QUEUES_ON_TWO_LCORES], ['--config', config]):
+            with self.subTest(spelling=spelling):
+                app = self.run_to_end(null_ports(2), [*spelling, '--duration', '1'])
+                self.assertEqual(placed_queues(app), placement, app.report())
+                summary = app.summary()
+                self.assert_queues(summary, placement)
+                for port in ('0', '1'):
+                    for q in summary['ports'][port]['rx_queues']:
+                        self.assertGreater(q['rx'], 0, f'port {port} queue {q["queue"]} received nothing')
+
+    def test_l2fwd_ports_rx_queues_leaves_out_go_to_q(self):
+        # Port 0's two queues on lcore 1; port 1, in no tuple, to the first lcore with room at -q 1.
+        app = self.run_to_end(null_ports(2), ['-p', '0x3', '--rx-queues', '(0,0,1),(0,1,1)', '--duration', '1'])
+        placement = {(0, 0): (1, 1, 0), (0, 1): (1, 1, 0), (1, 0): (0, 0, 0)}
+        self.assertEqual(placed_queues(app), placement, app.report())
+        with open(app.out_path) as f:
+            self.assertIn('Lcore 0: RX port 1 TX port 0\n', f.read(), 'not l2fwd\'s line for a port -q placed')
+        self.assert_queues(app.summary(), placement)
+        # One lcore, both ports' queues: -q 2 allows it.
+        app = self.run_to_end(null_ports(2), ['-p', '0x3', '-q', '2', '--rx-queues', '(0,0,1),(0,1,1),(1,0,1)',
+                                              '--duration', '1'])
+        placement = {(0, 0): (1, 1, 0), (0, 1): (1, 1, 0), (1, 0): (1, 0, 0)}
+        self.assertEqual(placed_queues(app), placement, app.report())
+        self.assert_queues(app.summary(), placement)
+
+    def test_l2fwd_rss_where_the_device_hashes_and_none_where_the_sender_picks(self):
+        cases = ((null_ports(2), [], 'RSS on flow types 0x3afbc'),  # ip, tcp, udp
+                 (null_ports(2), ['--rss', 'udp'], 'RSS on flow types 0x20820'),
+                 (null_ports(2), ['--rss', 'none'], 'no RSS'),
+                 (['net_ring0', 'net_ring1'], [], 'no RSS'))
+        for vdevs, args, said in cases:
+            with self.subTest(vdevs=vdevs, args=args):
+                app = self.run_to_end(vdevs, ['-p', '0x3', '--rx-queues', ALL_QUEUES_ON_TWO_LCORES, *args,
+                                              '--duration', '0.5'])
+                with open(app.out_path) as f:
+                    lines = re.findall(r'^Port (\d): 2 Rx queues, 2 Tx queues, (.*)$', f.read(), re.M)
+                self.assertEqual([(p, text.split(':')[0]) for p, text in lines], [('0', said), ('1', said)],
+                                 app.report())
+
+
 class LongOptions(L2fwdTest):
 
     def test_l2fwd_extra_long_options_take_equals_and_abbreviations(self):
@@ -617,7 +764,7 @@ class RxSettings(L2fwdTest):
         """The mode each Rx port was started in, from the start-up lines."""
         with open(app.out_path) as f:
             return {int(m.group(1)): m.group(2)
-                    for m in re.finditer(r'Rx port (\d+) -> Tx port \d+ \(\w+, ([^)]*)\)', f.read())}
+                    for m in re.finditer(r'Rx port (\d+) queue 0 -> Tx port \d+ queue \d+ \(\w+, ([^)]*)\)', f.read())}
 
     def test_l2fwd_rxq_option_sets_one_ports_rx_settings(self):
         app = self.run_to_end(null_ports(2), [*TWO_PORTS, '--rxq', '1:rx-mode=adaptive,rx-rule=rate,rate-hi=16',

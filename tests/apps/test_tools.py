@@ -289,6 +289,8 @@ class ExporterTest(l2fwd.L2fwdTest):
             'bh_workqueue_pending': ('gauge', ''), 'bh_workqueue_max_latency_seconds': ('gauge', 'seconds'),
             'bh_net_softnet_processed': ('counter', ''), 'bh_net_lcore_dropped': ('counter', ''),
             'bh_net_lcore_in_flight': ('gauge', ''), 'bh_net_port_rx': ('counter', ''),
+            'bh_net_port_rxq_rx': ('counter', ''), 'bh_net_port_rxq_lcore': ('gauge', ''),
+            'bh_net_port_txq_tx': ('counter', ''),
         }
         self.assertEqual({k: kinds.get(k) for k in expected}, expected)
         self.assertNotIn('unknown', {t for t, _ in kinds.values()}, 'a field of a known command has no type')
@@ -296,10 +298,13 @@ class ExporterTest(l2fwd.L2fwdTest):
         worker = (('lcore', str(FORWARDER)),)
         for key in [('bh_net_softnet_processed_total', worker), ('bh_lcore_busy_cycles_total', worker),
                     ('bh_net_port_rx_total', (('port', '0'),)), ('bh_net_port_tx_total', (('port', '1'),)),
+                    ('bh_net_port_rxq_rx_total', (('port', '0'), ('queue', '0'))),
+                    ('bh_net_port_txq_tx_total', (('port', '1'), ('queue', '0'))),
                     ('bh_softirq_run_total', (('lcore', str(FORWARDER)), ('softirq', 'NET_RX')))]:
             with self.subTest(sample=key):
                 self.assertGreater(b[key], a[key], 'no change under full load')
         self.assertEqual(a[('bh_telemetry_up', ())], 1)
+        self.assertEqual(b[('bh_net_port_rxq_lcore', (('port', '0'), ('queue', '0')))], FORWARDER)
         reasons = {dict(k[1])['reason'] for k in b if k[0] == 'bh_net_lcore_dropped_total'}
         self.assertEqual(reasons, {'runt', 'oversize', 'chained', 'tx_full', 'no_txq', 'handler'})
         self.assertIn(('bh_workqueue_workers', (('queue', 'events'),)), b)

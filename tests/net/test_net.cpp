@@ -32,7 +32,10 @@ namespace bh {
 namespace {
 
 using namespace std::chrono_literals;
+using test::collect_n;
 using test::forward_to;
+using test::frames;
+using test::inject_all;
 using test::make_frame;
 using test::ring_port;
 using test::test_lcore;
@@ -45,18 +48,9 @@ using test::wait_until;
  */
 class net_test : public test::net_fixture {
 protected:
-	void release_ports() override { ports_.clear(); }
 	ring_port &port(const char *name, unsigned rx_size = 1024, unsigned tx_size = 1024)
 	{
-		ports_.push_back(std::make_unique<ring_port>(std::string(name) + std::to_string(ports_.size()),
-							     rx_size, tx_size));
-		ring_port &p = *ports_.back();
-		net::port_conf c;
-		c.rx_desc = 512;
-		c.tx_desc = 512;
-		EXPECT_EQ(net::port_configure(p.id, c, test::test_pool()), 0);
-		EXPECT_EQ(net::port_start(p.id), 0);
-		return p;
+		return started_ring(std::string(name) + std::to_string(ports_.size()), rx_size, tx_size);
 	}
 	void go()
 	{
@@ -81,39 +75,7 @@ protected:
 	}
 	/* How many of @p n frames injected into @p a come out of @p b. */
 	size_t forwarded(ring_port &a, ring_port &b, unsigned n);
-	std::vector<std::unique_ptr<ring_port>> ports_;
 };
-
-std::vector<rte_mbuf *> frames(uint32_t first, unsigned n, uint16_t len = 64)
-{
-	std::vector<rte_mbuf *> v;
-	for (unsigned i = 0; i < n; i++)
-		v.push_back(make_frame(first + i, len));
-	return v;
-}
-
-/* Feeds @p pkts to @p p's Rx ring, waiting for room as the lcore drains it. */
-void inject_all(ring_port &p, std::vector<rte_mbuf *> pkts)
-{
-	size_t done = 0;
-	ASSERT_TRUE(wait_until([&] {
-		std::vector<rte_mbuf *> rest(pkts.begin() + long(done), pkts.end());
-		done += p.inject(rest);
-		return done == pkts.size();
-	}));
-}
-
-/* Collects from @p p until @p n packets came out or 2 s passed. */
-std::vector<rte_mbuf *> collect_n(ring_port &p, size_t n)
-{
-	std::vector<rte_mbuf *> out;
-	wait_until([&] {
-		auto more = p.collect();
-		out.insert(out.end(), more.begin(), more.end());
-		return out.size() >= n;
-	}, 2000ms);
-	return out;
-}
 
 TEST_F(net_test, test_net_forwards_bursts_in_order_and_loses_nothing)
 {

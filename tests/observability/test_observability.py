@@ -42,7 +42,8 @@ NAPI_WEIGHT = 64
 
 CORE_COMMANDS = ['/bh/lcore/list', '/bh/lcore', '/bh/softirq/list', '/bh/softirq', '/bh/ksoftirqd',
                  '/bh/tasklet', '/bh/timer', '/bh/workqueue/list', '/bh/workqueue']
-NET_COMMANDS = ['/bh/net/softnet', '/bh/net/lcore', '/bh/net/port/list', '/bh/net/port']
+NET_COMMANDS = ['/bh/net/softnet', '/bh/net/lcore', '/bh/net/port/list', '/bh/net/port', '/bh/net/port/rxq',
+                '/bh/net/port/txq']
 TRACE_POINTS = ['bh.softirq.raise', 'bh.softirq.entry', 'bh.softirq.exit', 'bh.tasklet.entry',
                 'bh.tasklet.exit', 'bh.workqueue.queue_work', 'bh.workqueue.execute_start',
                 'bh.workqueue.execute_end', 'bh.napi.poll']
@@ -148,6 +149,12 @@ class Telemetry(unittest.TestCase):
         self.assertGreaterEqual(softirq['raised'][NET_RX], softirq['run'][NET_RX])
         self.assertGreater(self.query(f'/bh/lcore,{FWD_LCORE}')['iterations'], first['/bh/lcore']['iterations'])
         self.assertGreater(self.query('/bh/net/port,0')['rx'], port0['rx'])
+        # One Rx queue per port, polled by the forwarding lcore, which sends on Tx queue 0 of the other.
+        rxq, txq = self.query('/bh/net/port/rxq,0'), self.query('/bh/net/port/txq,1')
+        self.assertEqual((rxq['queue'], rxq['lcore'], rxq['dropped']), ([0], [FWD_LCORE], [0]), rxq)
+        self.assertEqual((txq['queue'], txq['lcore']), ([0], [FWD_LCORE]), txq)
+        self.assertGreater(rxq['rx'][0], port0['rx'], 'the queue\'s count does not move with the port\'s')
+        self.assertGreater(txq['tx'][0], 0)
         # Nothing was dropped: what the worker processed it sent.
         lcore = self.query(f'/bh/net/lcore,{FWD_LCORE}')
         self.assertEqual(sum(v for k, v in lcore.items() if k.startswith('dropped_')), 0, lcore)
@@ -180,6 +187,8 @@ class Telemetry(unittest.TestCase):
         self.assertEqual([names[i] for i in (0, 1, 2, NET_RX, TASKLET)], ['HI', 'TIMER', 'NET_TX', 'NET_RX', 'TASKLET'])
         self.assertEqual(self.query('/bh/net/port/list'), [0, 1])
         self.assertEqual(set(self.query('/bh/net/port,1')), {'rx', 'tx', 'rx_dropped', 'tx_dropped'})
+        self.assertEqual(set(self.query('/bh/net/port/rxq,1')), {'queue', 'lcore', 'rx', 'dropped'})
+        self.assertEqual(set(self.query('/bh/net/port/txq,1')), {'queue', 'lcore', 'tx', 'dropped'})
         self.assertIn('events', self.query('/bh/workqueue/list'))
         events = self.query('/bh/workqueue,events')
         # The default queue is bound: one pool and one worker per lcore.
@@ -189,7 +198,8 @@ class Telemetry(unittest.TestCase):
         bad = ['/bh/softirq', '/bh/softirq,', '/bh/softirq,x', '/bh/softirq,1x', '/bh/softirq,-1', '/bh/softirq, 1',
                '/bh/softirq,99999999999', '/bh/lcore,100', '/bh/ksoftirqd,100', '/bh/net/softnet,100',
                '/bh/net/port,31', '/bh/net/port,0x1', '/bh/workqueue', '/bh/workqueue,no_such_queue',
-               '/bh/lcore/list,1', '/bh/softirq/list,1', '/bh/net/port/list,0']
+               '/bh/lcore/list,1', '/bh/softirq/list,1', '/bh/net/port/list,0', '/bh/net/port/rxq',
+               '/bh/net/port/rxq,31', '/bh/net/port/txq,x']
         for cmd in bad:
             with self.subTest(cmd=cmd):
                 self.assertIsNone(self.query(cmd))

@@ -175,11 +175,12 @@ struct net_conf {
  * Sets up the net layer for the next bh::start(), which registers NET_RX
  * and NET_TX; bh::stop(), once every loop has returned, flushes what is
  * buffered, frees backlogs (counted as tx_full), stops drain timers,
- * releases the queues' NAPI contexts (irq fds, poll lists) and bindings,
- * and gives the softirqs back. The
- * ports are left to the caller, and the counters stay readable until the
- * next net_init(). The net layer is an entry of the framework's start-up
- * table (bh_subsys.h), so nothing else needs ordering by hand.
+ * releases the queues' NAPI contexts (irq fds, poll lists), and gives the
+ * softirqs back. The ports are left to the caller; the bindings and the
+ * counters (per lcore, port and queue) stay readable until the next
+ * net_init(), which forgets them. The net layer is an entry of the
+ * framework's start-up table (bh_subsys.h), so nothing else needs ordering
+ * by hand.
  * @return 0; -EINVAL for a bad configuration; -EBUSY while the framework
  *   runs (both logged). bh::start() fails (-EEXIST) if an application took
  *   NET_RX or NET_TX.
@@ -200,21 +201,25 @@ struct rxq_conf {
 };
 
 /**
- * Binds an Rx queue of a started port to an lcore.
+ * Binds an Rx queue of a started port to an lcore (one lcore per Rx
+ * queue; an lcore may have several, of one port or of several).
  * @return 0; -EINVAL for a bad argument (an invalid napi_switch is logged
- *   with the field and its range); -ENODEV for a port that does not exist;
- *   -ENOTSUP for interrupt mode on a queue without Rx interrupts (logged
- *   with the port and its driver); -EBUSY if the lcore's loop runs; the
- *   errors of napi_add().
+ *   with the field and its range, a queue the port was not configured with
+ *   with the count it has); -ENODEV for a port that does not exist;
+ *   -EEXIST for a queue already bound; -ENOTSUP for interrupt mode on a
+ *   queue without Rx interrupts (logged with the port and its driver);
+ *   -EBUSY if the lcore's loop runs; the errors of napi_add().
  * @context Main thread, after net_init(), before that lcore's loop runs.
  * @cost An allocation and the port's Rx interrupt probe.
  */
 int net_add_rxq(const rxq_conf &c) noexcept;
 
 /**
- * Lets @p lcore transmit on @p port through Tx queue @p queue (one lcore
- * per Tx queue).
- * @return 0; -EINVAL, -ENODEV, -EBUSY as net_add_rxq.
+ * Lets @p lcore transmit on @p port through Tx queue @p queue: one lcore
+ * per Tx queue, so that no Tx path takes a lock, and one Tx queue per
+ * lcore and port (binding another replaces it).
+ * @return 0; -EINVAL, -ENODEV, -EBUSY as net_add_rxq; -EEXIST for a queue
+ *   another lcore has.
  * @context As net_add_rxq().
  * @cost The backlog's allocation.
  */
@@ -256,6 +261,36 @@ struct port_stats {
  * @cost A mutex and relaxed loads over every lcore slot.
  */
 port_stats net_port_stats(uint16_t port) noexcept;
+
+/** One queue's counters, as net_rxq_stats() and net_txq_stats() give them. */
+struct queue_stats {
+	uint16_t queue = 0;   /**< the queue id on its port */
+	unsigned lcore = 0;   /**< the lcore that polls it (Rx) or transmits on it (Tx) */
+	uint64_t packets = 0; /**< Rx: received on it; Tx: taken by its ring */
+	/** Rx: received on it and freed before a Tx port took them; Tx: given to it and freed (tx_full). */
+	uint64_t dropped = 0;
+};
+
+/**
+ * Counters of each Rx queue of @p port bound with net_add_rxq(), by queue
+ * id (rte_eth_stats' per-queue q_ipackets, as the net layer counts them).
+ * Summed, they are net_port_stats()' rx and rx_dropped.
+ * @return how many there are; the first @p n are written to @p out.
+ * @context Any thread.
+ * @cost A mutex, an allocation, relaxed loads over every lcore's queues.
+ */
+unsigned net_rxq_stats(uint16_t port, queue_stats *out, unsigned n) noexcept;
+
+/**
+ * Counters of each Tx queue of @p port bound with net_add_txq(), by queue
+ * id (rte_eth_stats' q_opackets, as the net layer counts them). Summed,
+ * they are net_port_stats()' tx, and its tx_dropped but for no_txq drops,
+ * which belong to no queue.
+ * @return how many there are; the first @p n are written to @p out.
+ * @context Any thread.
+ * @cost As net_rxq_stats().
+ */
+unsigned net_txq_stats(uint16_t port, queue_stats *out, unsigned n) noexcept;
 
 /**
  * Writes a /proc/net/softnet_stat-like table, one row per lcore with Rx

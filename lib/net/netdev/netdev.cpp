@@ -10,12 +10,14 @@
 #include <cinttypes>
 #include <mutex>
 
+#include <rte_errno.h>
 #include <rte_ethdev.h>
 #include <rte_log.h>
 
 #include "bh_ksoftirqd.h"
 #include "bh_lcore.h"
 #include "bh_netdev.h"
+#include "bh_port.h"
 #include "log_private.h"
 #include "napi_private.h"
 #include "net_telemetry_private.h"
@@ -76,6 +78,36 @@ int detail::check_binding(const char *fn, uint16_t port, unsigned lcore) noexcep
 	return 0;
 }
 
+int detail::check_queue(const char *fn, uint16_t port, uint16_t queue, unsigned lcore, bool rx) noexcept
+{
+	const char *dir = rx ? "Rx" : "Tx";
+	rte_eth_dev_info info{};
+	if (const int rc = rte_eth_dev_info_get(port, &info)) {
+		BH_LOG(ERR, log::net, "%s: port %u: rte_eth_dev_info_get failed: %s", fn, port, rte_strerror(-rc));
+		return rc;
+	}
+	const uint16_t configured = rx ? info.nb_rx_queues : info.nb_tx_queues;
+	if (queue >= configured) {
+		BH_LOG(ERR, log::net, "%s: port %u (%s) has %u %s queues configured, no queue %u", fn, port,
+		       port_driver(port), configured, dir, queue);
+		return -EINVAL;
+	}
+	std::lock_guard lock(lcores_m);
+	for (const net_lcore *l : lcores) {
+		if (!l)
+			continue;
+		const bool taken = rx ? std::any_of(l->rxqs.begin(), l->rxqs.end(),
+						    [&](const auto &q) { return q->port == port && q->queue == queue; })
+				      : l->lcore != lcore && l->tx[port].valid && l->tx[port].queue == queue;
+		if (taken) {
+			BH_LOG(ERR, log::net, "%s: port %u %s queue %u is lcore %u's already: one lcore per queue", fn,
+			       port, dir, queue, l->lcore);
+			return -EEXIST;
+		}
+	}
+	return 0;
+}
+
 namespace {
 
 /* bh::start(): the softirqs, once net_init() has run for this start. */
@@ -96,9 +128,8 @@ int net_open()
 /*
  * bh::stop(), once every loop has returned: flushes what is buffered, frees
  * backlogs (counted as tx_full), stops drain timers, releases the NAPI
- * contexts (their irq fds and poll lists) and the queues' bindings, and
- * gives the softirqs back. The counters stay readable until the next
- * net_init.
+ * contexts (their irq fds and poll lists), and gives the softirqs back. The
+ * queues' bindings and counters stay readable until the next net_init.
  */
 void net_close()
 {
@@ -108,8 +139,6 @@ void net_close()
 		if (net_lcore *l = lcores[id])
 			detail::tx_close(*l);
 		detail::napi_release_lcore(id);
-		if (net_lcore *l = lcores[id])
-			l->rxqs.clear();
 	}
 	close_softirq(NET_RX_SOFTIRQ);
 	close_softirq(NET_TX_SOFTIRQ);
@@ -159,6 +188,14 @@ bool net_lcore_exists(unsigned lcore)
 	return lcores[lcore] != nullptr;
 }
 
+/* Copies up to @p n of @p found, by queue id, to @p out; returns how many there are. */
+unsigned sorted_copy(std::vector<queue_stats> &found, queue_stats *out, unsigned n)
+{
+	std::sort(found.begin(), found.end(), [](const queue_stats &a, const queue_stats &b) { return a.queue < b.queue; });
+	std::copy_n(found.begin(), std::min<size_t>(n, found.size()), out);
+	return unsigned(found.size());
+}
+
 } // namespace
 
 lcore_net_stats net_lcore_stats(unsigned lcore) noexcept
@@ -176,10 +213,12 @@ lcore_net_stats net_lcore_stats(unsigned lcore) noexcept
 	st.tx = l->sent.read();
 	st.backlogged = l->backlogged.read();
 	uint64_t rx = 0, done = 0;
-	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
-		rx += l->port_rx[p].read();
-		done += l->port_tx[p].read() + l->port_rx_drop[p].read() + l->port_tx_drop[p].read();
+	for (const auto &q : l->rxqs) {
+		rx += q->rx.read();
+		done += q->dropped.read();
 	}
+	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++)
+		done += l->port_tx[p].read() + l->port_tx_drop[p].read();
 	st.in_flight = rx > done ? rx - done : 0;
 	return st;
 }
@@ -193,12 +232,44 @@ port_stats net_port_stats(uint16_t port) noexcept
 	for (const net_lcore *l : lcores) {
 		if (!l)
 			continue;
-		st.rx += l->port_rx[port].read();
+		for (const auto &q : l->rxqs)
+			if (q->port == port) {
+				st.rx += q->rx.read();
+				st.rx_dropped += q->dropped.read();
+			}
 		st.tx += l->port_tx[port].read();
-		st.rx_dropped += l->port_rx_drop[port].read();
 		st.tx_dropped += l->port_tx_drop[port].read();
 	}
 	return st;
+}
+
+unsigned net_rxq_stats(uint16_t port, queue_stats *out, unsigned n) noexcept
+{
+	std::vector<queue_stats> found;
+	{
+		std::lock_guard lock(lcores_m);
+		for (const net_lcore *l : lcores) {
+			if (!l)
+				continue;
+			for (const auto &q : l->rxqs)
+				if (q->port == port)
+					found.push_back({q->queue, l->lcore, q->rx.read(), q->dropped.read()});
+		}
+	}
+	return sorted_copy(found, out, n);
+}
+
+unsigned net_txq_stats(uint16_t port, queue_stats *out, unsigned n) noexcept
+{
+	std::vector<queue_stats> found;
+	if (port < RTE_MAX_ETHPORTS) {
+		std::lock_guard lock(lcores_m);
+		for (const net_lcore *l : lcores)
+			if (l && l->tx[port].valid)
+				found.push_back({l->tx[port].queue, l->lcore, l->port_tx[port].read(),
+						 l->port_tx_drop[port].read()});
+	}
+	return sorted_copy(found, out, n);
 }
 
 } // namespace bh::net

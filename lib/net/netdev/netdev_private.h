@@ -36,13 +36,20 @@ inline constexpr unsigned ndrop = unsigned(drop_reason::count);
 
 struct net_lcore;
 
-/* One Rx queue on its lcore: a NAPI context and what its poll needs. */
-struct rxq {
+/*
+ * One Rx queue on its lcore: a NAPI context and what its poll needs. Kept
+ * after bh::stop() (its NAPI machine is gone) for its counters, until the
+ * next net_init(). Aligned, as net_lcore, so that no cache line holds the
+ * state of two lcores.
+ */
+struct alignas(RTE_CACHE_LINE_SIZE) rxq {
 	napi n;                  /* its machine is NAPI's */
 	net_lcore *owner;        /* [I] */
 	uint16_t port, queue;    /* [I] */
 	packet_handler *handler; /* [I] */
 	bool handler_checks;     /* [I] handler->checks_frames(), asked once */
+	lcore_counter rx;        /* packets received */
+	lcore_counter dropped;   /* of those, freed before a Tx port took them: frame checks, the handler's drops */
 
 	rxq(net_lcore *o, const rxq_conf &c, napi::poll_fn poll)
 		: n(poll, this, c.weight), owner(o), port(c.port), queue(c.queue), handler(c.handler),
@@ -51,7 +58,11 @@ struct rxq {
 	}
 };
 
-/* One lcore's Tx state for one port: valid, queue [I]; the rest [X]. */
+/*
+ * One lcore's Tx state for one port: valid, queue [I] (written under
+ * lcores_m, for the counter readers), kept after bh::stop() for the
+ * counters; the rest [X].
+ */
 struct txq {
 	bool valid = false;
 	uint16_t queue = 0;
@@ -61,18 +72,22 @@ struct txq {
 	unsigned head = 0, count = 0;
 };
 
-/* The net state of one lcore. */
-struct net_lcore {
+/*
+ * The net state of one lcore. What it received and dropped before Tx is
+ * counted per Rx queue (rxq); what it sent and dropped on Tx, per Tx port:
+ * one lcore per Tx queue makes these the Tx queue's counters too.
+ */
+struct alignas(RTE_CACHE_LINE_SIZE) net_lcore {
 	unsigned lcore;                         /* [I] */
-	std::vector<std::unique_ptr<rxq>> rxqs; /* [I] */
+	std::vector<std::unique_ptr<rxq>> rxqs; /* [I], under lcores_m for the counter readers */
+	rxq *polling = nullptr;                 /* [X] the queue whose burst the handler has: its drops */
 	txq tx[RTE_MAX_ETHPORTS];
 	uint16_t tx_ports[RTE_MAX_ETHPORTS]; /* [I] the ports with a valid txq, so that flushes skip the rest */
 	unsigned ntx_ports = 0;             /* [I] */
 	timer drain;                        /* armed by [X] while a backlog waits */
 
 	lcore_counter dropped[ndrop], sent, backlogged;
-	lcore_counter port_rx[RTE_MAX_ETHPORTS], port_tx[RTE_MAX_ETHPORTS];
-	lcore_counter port_rx_drop[RTE_MAX_ETHPORTS], port_tx_drop[RTE_MAX_ETHPORTS];
+	lcore_counter port_tx[RTE_MAX_ETHPORTS], port_tx_drop[RTE_MAX_ETHPORTS];
 
 	explicit net_lcore(unsigned l);
 };
@@ -89,11 +104,11 @@ extern net_conf conf;
 extern net_lcore *lcores[max_lcores];
 extern std::mutex &lcores_m;
 
-/* A packet freed before it was given to a Tx port: charged to the port it came in on. [X] */
-inline void count_rx_drop(net_lcore &l, uint16_t rx_port, drop_reason why, uint64_t n = 1)
+/* A packet of the burst being handled freed before it was given to a Tx port: charged to its Rx queue. [X] */
+inline void count_rx_drop(net_lcore &l, drop_reason why)
 {
-	l.dropped[unsigned(why)].add(n);
-	l.port_rx_drop[rx_port].add(n);
+	l.dropped[unsigned(why)].add();
+	l.polling->dropped.add();
 }
 
 /* A packet given to a Tx port that could not take it: charged to that port. [X] */
@@ -117,6 +132,13 @@ void tx_close(net_lcore &l) noexcept;
  * (logged under @p fn's name).
  */
 int check_binding(const char *fn, uint16_t port, unsigned lcore) noexcept;
+
+/*
+ * The queue checks of net_add_rxq() (@p rx) and net_add_txq(): the port
+ * has that queue configured, and no other lcore has it (no Rx queue is
+ * bound twice). 0, or the error they return (logged under @p fn's name).
+ */
+int check_queue(const char *fn, uint16_t port, uint16_t queue, unsigned lcore, bool rx) noexcept;
 
 /* The net state of @p lcore, made on first use. [I] */
 net_lcore &lcore_state(unsigned lcore);

@@ -75,6 +75,7 @@ int rxq_poll(napi &n, int budget) noexcept
 	rxq &q = *static_cast<rxq *>(n.data());
 	net_lcore &l = *q.owner;
 	rx_context ctx(l.lcore, q.port, q.queue, conf.max_frame);
+	l.polling = &q;
 	int done = 0;
 	while (done < budget) {
 		rte_mbuf *pkts[tx_burst_size];
@@ -83,7 +84,7 @@ int rxq_poll(napi &n, int budget) noexcept
 		if (!nb)
 			break;
 		done += nb;
-		l.port_rx[q.port].add(nb);
+		q.rx.add(nb);
 		deliver(q, ctx, pkts, nb);
 		if (nb < want)
 			break;
@@ -110,6 +111,8 @@ int net_add_rxq(const rxq_conf &c) noexcept
 		BH_LOG(ERR, log::net, "net_add_rxq: port %u queue %u: %s", c.port, c.queue, why);
 		return -EINVAL;
 	}
+	if (const int rc = detail::check_queue("net_add_rxq", c.port, c.queue, c.lcore, true))
+		return rc;
 	const int fd = c.mode == rx_mode::poll ? -1 : port_rx_intr_fd(c.port, c.queue);
 	if (c.mode == rx_mode::interrupt && fd < 0) {
 		BH_LOG(ERR, log::net,
@@ -122,6 +125,7 @@ int net_add_rxq(const rxq_conf &c) noexcept
 	auto q = std::make_unique<rxq>(&l, c, rxq_poll);
 	if (const int rc = napi_add(q->n, c.lcore, c.mode, c.sw, {fd, irq_enable, irq_disable}))
 		return rc;
+	std::lock_guard lock(detail::lcores_m);
 	l.rxqs.push_back(std::move(q));
 	return 0;
 }

@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <mutex>
 
 #include <rte_ethdev.h>
 
@@ -163,9 +164,6 @@ void detail::tx_close(net_lcore &l) noexcept
 			count_tx_drop(l, p, drop_reason::tx_full);
 		}
 	}
-	for (txq &t : l.tx)
-		t.valid = false;
-	l.ntx_ports = 0;
 }
 
 /* ---- the application's side ---- */
@@ -216,20 +214,24 @@ void rx_context::tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept
 void rx_context::drop(rte_mbuf *m, drop_reason why) noexcept
 {
 	rte_pktmbuf_free(m);
-	count_rx_drop(*lcores[lcore_], port_, why);
+	count_rx_drop(*lcores[lcore_], why);
 }
 
 int net_add_txq(uint16_t port, uint16_t queue, unsigned lcore) noexcept
 {
 	if (const int rc = detail::check_binding("net_add_txq", port, lcore))
 		return rc;
+	if (const int rc = detail::check_queue("net_add_txq", port, queue, lcore, false))
+		return rc;
 	net_lcore &l = detail::lcore_state(lcore);
 	txq &t = l.tx[port];
+	t.backlog.assign(conf.tx_backlog, nullptr);
+	/* The binding under the registry's lock: the counter readers list the Tx queues by it. */
+	std::lock_guard lock(detail::lcores_m);
 	if (!t.valid)
 		l.tx_ports[l.ntx_ports++] = port;
 	t.valid = true;
 	t.queue = queue;
-	t.backlog.assign(conf.tx_backlog, nullptr);
 	return 0;
 }
 

@@ -24,13 +24,21 @@ namespace bh::net {
 
 /** How port_configure() sets up a port. */
 struct port_conf {
-	uint16_t rx_queues = 1;   /**< Rx queues */
-	uint16_t tx_queues = 1;   /**< Tx queues */
+	uint16_t rx_queues = 1;   /**< Rx queues, each polled by one lcore */
+	uint16_t tx_queues = 1;   /**< Tx queues, one per lcore that transmits on the port */
 	uint16_t rx_desc = 1024;  /**< descriptors per Rx queue */
 	uint16_t tx_desc = 1024;  /**< descriptors per Tx queue */
 	/** Ask for Rx interrupts (intr_conf.rxq): needed by interrupt and adaptive Rx modes; set at configure time. */
 	bool rx_interrupts = false;
 	bool promiscuous = true;  /**< enable promiscuous mode at port_start() */
+	/**
+	 * With more than one Rx queue: the flow types (RTE_ETH_RSS_*) the
+	 * device hashes to spread frames over the queues (rxmode.mq_mode RSS,
+	 * rx_adv_conf.rss_conf.rss_hf). Types the device cannot hash are left
+	 * out, as l3fwd does; none left is refused. 0: no RSS, for a device
+	 * whose sender chooses the queue (net_ring, net_memif, vhost).
+	 */
+	uint64_t rss_hf = 0;
 };
 
 /**
@@ -60,10 +68,14 @@ const char *port_driver(uint16_t port) noexcept;
 
 /**
  * Configures @p port with @p c and sets up its queues on @p pool
- * (rte_eth_dev_configure, rx/tx_queue_setup).
+ * (rte_eth_dev_configure, rx/tx_queue_setup), with RSS over the Rx queues
+ * where c.rss_hf asks for it (masked by dev_info.flow_type_rss_offloads; a
+ * mask that changed what was asked is logged).
  * @return 0; -ENODEV for a port that does not exist; -EINVAL for queue or
- *   descriptor counts the device cannot take; the PMD's error otherwise
- *   (each logged, naming the port and its driver).
+ *   descriptor counts the device cannot take (more than max_rx_queues or
+ *   max_tx_queues); -ENOTSUP for RSS on a device that hashes none of the
+ *   flow types asked; the PMD's error otherwise (each logged, naming the
+ *   port, its driver and what it lacks).
  * @context Main thread, before the port's lcores run.
  * @cost The PMD's set-up.
  */

@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <atomic>
 #include <cerrno>
+#include <cinttypes>
 #include <cstring>
 
 #include <rte_errno.h>
@@ -71,6 +72,30 @@ int pmd_error(const char *what, uint16_t port, int rc)
 	return rc;
 }
 
+/*
+ * RSS over several Rx queues, as l3fwd sets it up: the flow types asked
+ * that the device can hash (rss_hf masked by flow_type_rss_offloads).
+ */
+int rss_conf(uint16_t port, const port_conf &c, const rte_eth_dev_info &info, rte_eth_conf &conf)
+{
+	if (c.rx_queues < 2 || !c.rss_hf)
+		return 0;
+	const uint64_t hf = c.rss_hf & info.flow_type_rss_offloads;
+	if (!hf) {
+		BH_LOG(ERR, log::net,
+		       "port %u (%s): RSS over %u Rx queues asked for flow types 0x%" PRIx64
+		       ", the device hashes none of them (flow_type_rss_offloads 0x%" PRIx64 ")",
+		       port, port_driver(port), c.rx_queues, c.rss_hf, info.flow_type_rss_offloads);
+		return -ENOTSUP;
+	}
+	if (hf != c.rss_hf)
+		BH_LOG(NOTICE, log::net, "port %u (%s): RSS flow types 0x%" PRIx64 " asked, 0x%" PRIx64 " hashed", port,
+		       port_driver(port), c.rss_hf, hf);
+	conf.rxmode.mq_mode = RTE_ETH_MQ_RX_RSS;
+	conf.rx_adv_conf.rss_conf.rss_hf = hf;
+	return 0;
+}
+
 } // namespace
 
 unsigned mempool_size(unsigned ports, const port_conf &c, unsigned lcores) noexcept
@@ -112,6 +137,8 @@ int port_configure(uint16_t port, const port_conf &c, rte_mempool *pool) noexcep
 	rte_eth_conf conf{};
 	conf.intr_conf.rxq = c.rx_interrupts ? 1 : 0;
 	conf.intr_conf.lsc = (*info.dev_flags & RTE_ETH_DEV_INTR_LSC) ? 1 : 0;
+	if (const int rc = rss_conf(port, c, info, conf))
+		return rc;
 	if (const int rc = rte_eth_dev_configure(port, c.rx_queues, c.tx_queues, &conf))
 		return pmd_error("rte_eth_dev_configure", port, rc);
 	uint16_t rxd = c.rx_desc, txd = c.tx_desc;

@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <mutex>
+#include <vector>
 
 #include <rte_ethdev.h>
 #include <rte_telemetry.h>
@@ -77,6 +79,46 @@ int port_info(const char *, const char *params, rte_tel_data *d)
 	return telemetry_reply(d, {{"rx", s.rx}, {"tx", s.tx}, {"rx_dropped", s.rx_dropped}, {"tx_dropped", s.tx_dropped}});
 }
 
+/*
+ * A port's Rx or Tx queues as columns indexed alike (DPDK 22.11's telemetry
+ * nests arrays only): queue, lcore, the packet count under @p packets, and
+ * dropped.
+ */
+template <unsigned (*Stats)(uint16_t, queue_stats *, unsigned)>
+int queues_reply(const char *packets, const char *params, rte_tel_data *d)
+{
+	unsigned port;
+	if (!bh::detail::telemetry_parse_index(params, RTE_MAX_ETHPORTS, port) || !rte_eth_dev_is_valid_port(uint16_t(port)))
+		return -EINVAL;
+	/* Each telemetry client has a thread of its own: no static buffer. An array holds 512 values at most. */
+	std::vector<queue_stats> qs(RTE_TEL_MAX_ARRAY_ENTRIES);
+	const unsigned n = std::min<unsigned>(Stats(uint16_t(port), qs.data(), unsigned(qs.size())), unsigned(qs.size()));
+	rte_tel_data_start_dict(d);
+	const char *names[] = {"queue", "lcore", packets, "dropped"};
+	for (unsigned c = 0; c < std::size(names); c++) {
+		rte_tel_data *col = rte_tel_data_alloc();
+		if (!col)
+			return -ENOMEM;
+		rte_tel_data_start_array(col, RTE_TEL_U64_VAL);
+		for (unsigned i = 0; i < n; i++) {
+			const uint64_t row[] = {qs[i].queue, qs[i].lcore, qs[i].packets, qs[i].dropped};
+			rte_tel_data_add_array_u64(col, row[c]);
+		}
+		rte_tel_data_add_dict_container(d, names[c], col, 0);
+	}
+	return 0;
+}
+
+int rxq_info(const char *, const char *params, rte_tel_data *d)
+{
+	return queues_reply<net_rxq_stats>("rx", params, d);
+}
+
+int txq_info(const char *, const char *params, rte_tel_data *d)
+{
+	return queues_reply<net_txq_stats>("tx", params, d);
+}
+
 constexpr bh::detail::telemetry_command commands[] = {
 	{"/bh/net/softnet", telemetry_per_lcore<softnet_reply>,
 	 "Returns an lcore's NET_RX counters (softnet_stat). Parameters: int lcore_id"},
@@ -85,6 +127,10 @@ constexpr bh::detail::telemetry_command commands[] = {
 	{"/bh/net/port/list", port_list, "Returns the ethdev ports. No parameters"},
 	{"/bh/net/port", port_info,
 	 "Returns what the net layer received and sent on a port, and dropped on its Rx and on its Tx side. Parameters: int port_id"},
+	{"/bh/net/port/rxq", rxq_info,
+	 "Returns a port's Rx queues as columns: queue, lcore, rx, dropped. Parameters: int port_id"},
+	{"/bh/net/port/txq", txq_info,
+	 "Returns a port's Tx queues as columns: queue, lcore, tx, dropped. Parameters: int port_id"},
 };
 
 } // namespace
