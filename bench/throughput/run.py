@@ -426,14 +426,15 @@ def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'))
     two CPUs placed near each other throughout and not kept disturbed (see
     Bench.undisturbed); failing those, over the near ones, failing those
     over all. The others are counted in far_runs and disturbed_out. Also
-    each round's rate (None where left out), the attempts rejected before
+    each round's rate where @keys has one (None where left out), the attempts rejected before
     the runs kept, the runs kept disturbed, and each run's disturbance."""
     kept = [r for r in runs if near(r) and not r.get('kept_disturbed')] or [r for r in runs if near(r)] or runs
     left_out = [r for r in runs if not any(r is k for k in kept)]
-    out = {'round_mpps': [None if any(r is x for x in left_out) else r['mpps'] for r in runs],
-           'rejected': sum(r.get('rejected', 0) for r in runs),
+    out = {'rejected': sum(r.get('rejected', 0) for r in runs),
            'kept_disturbed': sum(1 for r in runs if r.get('kept_disturbed')),
            'disturbance': [r['disturbance'] for r in runs if 'disturbance' in r]}
+    if 'mpps' in keys:
+        out['round_mpps'] = [None if any(r is x for x in left_out) else r.get('mpps') for r in runs]
     if left_out:
         out['far_runs'] = sum(1 for r in left_out if not near(r))
         out['disturbed_out'] = len(left_out) - out['far_runs']
