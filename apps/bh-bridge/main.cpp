@@ -18,6 +18,7 @@
 #include <mutex>
 #include <string>
 #include <thread>
+#include <utility>
 
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -31,6 +32,7 @@
 #include "bh_netdev.h"
 #include "bh_port.h"
 #include "bh_softirq.h"
+#include "bh_summary.h"
 #include "bridge.h"
 #include "options.h"
 
@@ -51,10 +53,8 @@ struct live_state {
 };
 live_state &live = *new live_state;
 
-struct counter {
-	const char *name;
-	uint64_t value;
-};
+/* A counter's name and value, as the JSON summary's sections take them. */
+using counter = std::pair<const char *, uint64_t>;
 
 /* The bridge's counters, in one order for the statistics, the JSON summary and telemetry. */
 std::vector<counter> bridge_counters(const fdb_stats &t, const forward_stats &f)
@@ -102,7 +102,7 @@ int tel_stats(const char *, const char *params, rte_tel_data *d)
 		return -ENODEV;
 	rte_tel_data_start_dict(d);
 	for (const counter &c : bridge_counters(live.table->stats(), live.fwd->stats()))
-		rte_tel_data_add_dict_u64(d, c.name, c.value);
+		rte_tel_data_add_dict_u64(d, c.first, c.second);
 	return 0;
 }
 
@@ -180,7 +180,7 @@ void print_stats(const bridge::options &o, double dt, bh::net::port_stats *last,
 	printf("Bridge =============================================\n");
 	int col = 0;
 	for (const counter &c : bridge_counters(table.stats(), fwd.stats()))
-		printf("%-20s %14" PRIu64 "%s", c.name, c.value, ++col % 3 ? "   " : "\n");
+		printf("%-20s %14" PRIu64 "%s", c.first, c.second, ++col % 3 ? "   " : "\n");
 	if (col % 3)
 		putchar('\n');
 	printf("Bottom halves ======================================\n");
@@ -190,11 +190,7 @@ void print_stats(const bridge::options &o, double dt, bh::net::port_stats *last,
 }
 
 /* Read before the ports close, for the summary written after. */
-struct port_info {
-	char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
-	const char *driver = "?";
-};
-port_info ports_info[64];
+bh::cli::port_info ports_info[64];
 
 void write_json(const bridge::options &o, double seconds, const std::vector<counter> &counters,
 		unsigned in_use_start, unsigned in_use_end)
@@ -204,48 +200,17 @@ void write_json(const bridge::options &o, double seconds, const std::vector<coun
 		fprintf(stderr, "bh-bridge: cannot write the JSON summary to %s: %s\n", o.json.c_str(), strerror(errno));
 		return;
 	}
-	uint64_t rx_total = 0, drops[unsigned(bh::net::drop_reason::count)] = {};
-	fprintf(f, "{\n  \"seconds\": %.3f,\n  \"ports\": {", seconds);
-	const char *sep = "";
-	for (uint16_t p = 0; p < 64; p++) {
-		if (!(o.portmask >> p & 1))
-			continue;
-		const bh::net::port_stats s = bh::net::net_port_stats(p);
-		fprintf(f,
-			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64
-			", \"tx_dropped\": %" PRIu64 ", \"mac\": \"%s\", \"driver\": \"%s\"}",
-			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, ports_info[p].mac, ports_info[p].driver);
-		rx_total += s.rx;
-		sep = ",";
-	}
-	fprintf(f, "\n  },\n  \"lcores\": {");
-	sep = "";
+	bh::cli::json_summary sum(f, seconds);
+	for (uint16_t p = 0; p < 64; p++)
+		if (o.portmask >> p & 1)
+			sum.port(p, ports_info[p]);
 	unsigned l;
 	RTE_LCORE_FOREACH_WORKER(l)
 	{
-		const bh::net::lcore_net_stats s = bh::net::net_lcore_stats(l);
-		const bh::lcore_stats ls = bh::lcore_get_stats(l);
-		for (unsigned r = 0; r < unsigned(bh::net::drop_reason::count); r++)
-			drops[r] += s.dropped[r];
-		fprintf(f,
-			"%s\n    \"%u\": {\"processed\": %" PRIu64 ", \"time_squeeze\": %" PRIu64
-			", \"sleeps\": %" PRIu64 ", \"ksoftirqd_wakeups\": %" PRIu64 ", \"busy_cycles\": %" PRIu64
-			", \"idle_cycles\": %" PRIu64 "}",
-			sep, l, s.softnet.processed, s.softnet.time_squeeze, ls.sleeps, bh::ksoftirqd_get_stats(l).wakeups,
-			ls.busy_cycles, ls.idle_cycles);
-		sep = ",";
+		sum.lcore(l);
 	}
-	fprintf(f, "\n  },\n  \"drops\": {");
-	for (unsigned r = 0; r < unsigned(bh::net::drop_reason::count); r++)
-		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", bh::net::drop_reason_name(bh::net::drop_reason(r)), drops[r]);
-	fprintf(f, "},\n  \"bridge\": {");
-	sep = "";
-	for (const counter &c : counters) {
-		fprintf(f, "%s\"%s\": %" PRIu64, sep, c.name, c.value);
-		sep = ", ";
-	}
-	fprintf(f, "},\n  \"mpps\": %.4f,\n  \"mempool\": {\"in_use_start\": %u, \"in_use_end\": %u}\n}\n",
-		seconds > 0 ? double(rx_total) / seconds / 1e6 : 0.0, in_use_start, in_use_end);
+	sum.section("bridge", counters);
+	sum.finish(in_use_start, in_use_end);
 	if (f != stdout)
 		fclose(f);
 	else
@@ -322,10 +287,7 @@ int main(int argc, char **argv)
 			return fatal((what + " set-up").c_str(), rc);
 		if (const int rc = bh::net::port_start(p))
 			return fatal((what + " start").c_str(), rc);
-		rte_ether_addr mac;
-		rte_eth_macaddr_get(p, &mac);
-		rte_ether_format_addr(ports_info[p].mac, sizeof(ports_info[p].mac), &mac);
-		ports_info[p].driver = bh::net::port_driver(p);
+		ports_info[p] = bh::cli::read_port_info(p);
 		bh::net::rxq_conf rxq{p, 0, lcore_of[p], o.rx.mode, &fwd};
 		rxq.sw = o.rx.sw;
 		const int rc = bh::net::net_add_rxq(rxq);

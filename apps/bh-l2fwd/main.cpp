@@ -41,6 +41,7 @@
 #include "bh_netdev.h"
 #include "bh_port.h"
 #include "bh_softirq.h"
+#include "bh_summary.h"
 #include "bh_timer.h"
 #include "bh_workqueue.h"
 #include "options.h"
@@ -209,11 +210,7 @@ struct periodic_stats {
 };
 
 /* Read before the ports close, for the summary written after. */
-struct port_info {
-	char mac[RTE_ETHER_ADDR_FMT_SIZE] = "";
-	const char *driver = "?";
-};
-port_info ports_info[RTE_MAX_ETHPORTS];
+bh::cli::port_info ports_info[RTE_MAX_ETHPORTS];
 
 /* , "<key>": [{"queue": Q, "lcore": L, "<packets>": N, "dropped": D}, ...] for @p port's queues. */
 void write_json_queues(FILE *f, const char *key, const char *packets, uint16_t port,
@@ -230,52 +227,22 @@ void write_json_queues(FILE *f, const char *key, const char *packets, uint16_t p
 
 void write_json(FILE *f, const l2fwd::plan &plan, double seconds, unsigned in_use_start, unsigned in_use_end)
 {
-	uint64_t drops[unsigned(bh::net::drop_reason::count)] = {};
-	uint64_t rx_total = 0;
-	fprintf(f, "{\n  \"seconds\": %.3f,\n  \"ports\": {", seconds);
-	const char *sep = "";
+	bh::cli::json_summary sum(f, seconds);
 	for (uint16_t p = 0; p < RTE_MAX_ETHPORTS; p++) {
 		if (!plan.forwards(p))
 			continue;
-		const bh::net::port_stats s = bh::net::net_port_stats(p);
-		fprintf(f,
-			"%s\n    \"%u\": {\"rx\": %" PRIu64 ", \"tx\": %" PRIu64 ", \"rx_dropped\": %" PRIu64
-			", \"tx_dropped\": %" PRIu64 ", \"tx_port\": %u, \"lcore\": %u, \"mac\": \"%s\", \"driver\": \"%s\"",
-			sep, p, s.rx, s.tx, s.rx_dropped, s.tx_dropped, plan.tx[p], plan.lcore[p], ports_info[p].mac,
-			ports_info[p].driver);
-		write_json_queues(f, "rx_queues", "rx", p, bh::net::net_rxq_stats);
-		write_json_queues(f, "tx_queues", "tx", p, bh::net::net_txq_stats);
-		fputc('}', f);
-		rx_total += s.rx;
-		sep = ",";
+		sum.port(p, ports_info[p], [&](FILE *out) {
+			fprintf(out, ", \"tx_port\": %u, \"lcore\": %u", plan.tx[p], plan.lcore[p]);
+			write_json_queues(out, "rx_queues", "rx", p, bh::net::net_rxq_stats);
+			write_json_queues(out, "tx_queues", "tx", p, bh::net::net_txq_stats);
+		});
 	}
-	fprintf(f, "\n  },\n  \"lcores\": {");
-	sep = "";
 	unsigned l;
 	RTE_LCORE_FOREACH(l)
 	{
-		const bh::net::lcore_net_stats s = bh::net::net_lcore_stats(l);
-		const bh::lcore_stats ls = bh::lcore_get_stats(l);
-		for (unsigned r = 0; r < unsigned(bh::net::drop_reason::count); r++)
-			drops[r] += s.dropped[r];
-		fprintf(f,
-			"%s\n    \"%u\": {\"processed\": %" PRIu64 ", \"time_squeeze\": %" PRIu64 ", \"polls\": %" PRIu64
-			", \"interrupts\": %" PRIu64 ", \"to_poll\": %" PRIu64 ", \"to_interrupt\": %" PRIu64
-			", \"backoffs\": %" PRIu64 ", \"spurious\": %" PRIu64
-			", \"sleeps\": %" PRIu64 ", \"ksoftirqd_wakeups\": %" PRIu64 ", \"net_rx_softirqs\": %" PRIu64
-			", \"net_tx_softirqs\": %" PRIu64 ", \"busy_cycles\": %" PRIu64 ", \"idle_cycles\": %" PRIu64
-			", \"app_task_runs\": %" PRIu64 "}",
-			sep, l, s.softnet.processed, s.softnet.time_squeeze, s.softnet.polls, s.softnet.interrupts,
-			s.softnet.to_poll, s.softnet.to_interrupt, s.softnet.backoffs, s.softnet.spurious, ls.sleeps, bh::ksoftirqd_get_stats(l).wakeups,
-			bh::softirq_get_stats(l, bh::NET_RX_SOFTIRQ).run, bh::softirq_get_stats(l, bh::NET_TX_SOFTIRQ).run,
-			ls.busy_cycles, ls.idle_cycles, app_tasks[l].runs());
-		sep = ",";
+		sum.lcore(l, app_tasks[l].runs());
 	}
-	fprintf(f, "\n  },\n  \"drops\": {");
-	for (unsigned r = 0; r < unsigned(bh::net::drop_reason::count); r++)
-		fprintf(f, "%s\"%s\": %" PRIu64, r ? ", " : "", bh::net::drop_reason_name(bh::net::drop_reason(r)), drops[r]);
-	fprintf(f, "},\n  \"mpps\": %.4f,\n  \"mempool\": {\"in_use_start\": %u, \"in_use_end\": %u}\n}\n",
-		seconds > 0 ? double(rx_total) / seconds / 1e6 : 0.0, in_use_start, in_use_end);
+	sum.finish(in_use_start, in_use_end);
 	if (f != stdout)
 		fclose(f);
 	else
@@ -411,10 +378,7 @@ int main(int argc, char **argv)
 			return fatal(("port " + std::to_string(port) + " set-up").c_str(), rc);
 		if (const int rc = bh::net::port_start(port))
 			return fatal(("port " + std::to_string(port) + " start").c_str(), rc);
-		rte_ether_addr mac;
-		rte_eth_macaddr_get(port, &mac);
-		rte_ether_format_addr(ports_info[port].mac, sizeof(ports_info[port].mac), &mac);
-		ports_info[port].driver = bh::net::port_driver(port);
+		ports_info[port] = bh::cli::read_port_info(port);
 		printf("done: \nPort %u, MAC address: %s\n\n", port, ports_info[port].mac);
 		if (pc.rx_queues > 1)
 			print_queues(port, pc.rx_queues, pc.tx_queues);

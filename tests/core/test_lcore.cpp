@@ -7,6 +7,7 @@
 #include <csignal>
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <string>
 #include <sys/eventfd.h>
 #include <sys/prctl.h>
@@ -30,7 +31,18 @@ using test::log_capture;
 using test::test_lcore;
 using test::wait_until;
 
-class lcore : public core_test {};
+class lcore : public core_test {
+protected:
+	/* bh::start(), then @p lc on CPU 1 with @p fn its only task, sleeping when idle, its loop running. */
+	void start_sleeping(std::optional<test_lcore> &lc, pollfn &fn)
+	{
+		ASSERT_EQ(start(), 0);
+		lc.emplace(1);
+		ASSERT_EQ(lcore_add_task(lc->id(), fn), 0);
+		ASSERT_EQ(lcore_set_idle(lc->id(), idle_mode::sleep, 10000), 0);
+		lc->start_loop();
+	}
+};
 
 std::string trace;
 
@@ -239,15 +251,12 @@ TEST_F(lcore, test_lcore_sleep_is_bounded_by_a_pollfn_limit)
 		bool poll() override { return false; }
 		uint64_t sleep_limit_ns() override { return 2000000; }
 	} fn;
-	ASSERT_EQ(start(), 0);
-	test_lcore lc(1);
-	ASSERT_EQ(lcore_add_task(lc.id(), fn), 0);
-	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 10000), 0);
-	lc.start_loop();
-	const uint64_t s0 = lcore_get_stats(lc.id()).sleeps;
+	std::optional<test_lcore> lc;
+	ASSERT_NO_FATAL_FAILURE(start_sleeping(lc, fn));
+	const uint64_t s0 = lcore_get_stats(lc->id()).sleeps;
 	std::this_thread::sleep_for(std::chrono::milliseconds(100));
-	const uint64_t sleeps = lcore_get_stats(lc.id()).sleeps - s0;
-	lc.stop_loop();
+	const uint64_t sleeps = lcore_get_stats(lc->id()).sleeps - s0;
+	lc->stop_loop();
 	/* About 50; a wake-up may wait for the CPU under load, an ignored limit gives 0 or 1. */
 	EXPECT_GE(sleeps, 5u) << "2 ms sleeps over 100 ms";
 	EXPECT_LE(sleeps, 100u) << "the lcore did not sleep the 2 ms";
@@ -274,13 +283,10 @@ TEST_F(lcore, test_lcore_sleep_is_as_short_as_asked)
 		std::atomic<long> slack_ns{-1};
 		std::atomic<unsigned> sleeps{0};
 	} fn;
-	ASSERT_EQ(start(), 0);
-	test_lcore lc(1);
-	ASSERT_EQ(lcore_add_task(lc.id(), fn), 0);
-	ASSERT_EQ(lcore_set_idle(lc.id(), idle_mode::sleep, 10000), 0);
-	lc.start_loop();
+	std::optional<test_lcore> lc;
+	ASSERT_NO_FATAL_FAILURE(start_sleeping(lc, fn));
 	ASSERT_TRUE(wait_until([&] { return fn.sleeps.load(std::memory_order_acquire) >= 10; }));
-	lc.stop_loop();
+	lc->stop_loop();
 	EXPECT_EQ(fn.slack_ns.load(), 1) << "the lcore sleeps with the default timer slack";
 }
 
