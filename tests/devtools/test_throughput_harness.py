@@ -159,6 +159,51 @@ def result(mpps, rejected=0, disturbed=False, rtt=None):
     return r
 
 
+class Merge(unittest.TestCase):
+    """--merge: the scenarios a run leaves out are kept from --out's results.json, each with its run's command."""
+
+    def write(self, d, res):
+        with open(os.path.join(d, 'results.json'), 'w') as f:
+            json.dump(res, f)
+
+    def test_scenarios_not_run_again_are_kept_with_their_date_and_command(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(d, {'date': 'D1', 'machine': 'M', 'command': 'python3 bench/throughput/run.py --out x',
+                           'args': {}, 'null': {'n': 1}, 'callgrind': {'c': 1}, 'load': {'old': 1}})
+            res = {'load': {'new': 1}}
+            run.merge(res, run.read_earlier(d, ['load']))
+        self.assertEqual(res['load'], {'new': 1}, 'a scenario run again must not be overwritten')
+        self.assertEqual((res['null'], res['callgrind']), ({'n': 1}, {'c': 1}))
+        self.assertEqual(res['earlier'], [{'date': 'D1', 'machine': 'M', 'scenarios': ['null'],
+                                           'command': 'python3 bench/throughput/run.py --out x'}])
+
+    def test_a_chain_of_merges_keeps_each_scenarios_own_run(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(d, {'date': 'D2', 'machine': 'M', 'command': 'cmd-load', 'args': {}, 'load': {},
+                           'memif': {}, 'null': {},
+                           'earlier': [{'date': 'D1', 'machine': 'M', 'command': 'cmd-all',
+                                        'scenarios': ['null', 'memif']}]})
+            earlier = run.read_earlier(d, ['memif'])
+        self.assertEqual(earlier['runs'], [{'date': 'D1', 'machine': 'M', 'command': 'cmd-all', 'scenarios': ['null']},
+                                           {'date': 'D2', 'machine': 'M', 'command': 'cmd-load',
+                                            'scenarios': ['load']}])
+
+    def test_a_results_file_without_a_command_gets_its_equivalent(self):
+        with tempfile.TemporaryDirectory() as d:
+            self.write(d, {'date': 'D1', 'machine': 'M', 'args': {'scenarios': 'null,idle', 'out': 'docs/x'},
+                           'null': {}, 'idle': {}})
+            earlier = run.read_earlier(d, ['load'])
+        self.assertEqual(earlier['runs'][0]['command'],
+                         'python3 bench/throughput/run.py --scenarios null,idle --out docs/x')
+        self.assertEqual(earlier['runs'][0]['scenarios'], ['null', 'idle'])
+
+    def test_nothing_to_merge_changes_nothing(self):
+        with tempfile.TemporaryDirectory() as d:
+            res = {'null': {}}
+            run.merge(res, run.read_earlier(d, ['null']))
+        self.assertEqual(res, {'null': {}})
+
+
 class Report(unittest.TestCase):
     def test_disturbed_runs_are_left_out_of_the_medians_and_counted(self):
         s = run.summarise([result(10.0, 1), result(30.0, 3, disturbed=True), result(12.0), result(11.0, 2)])
