@@ -33,6 +33,7 @@ import argparse
 import json
 import os
 import re
+import shutil
 import signal
 import statistics
 import subprocess
@@ -52,6 +53,7 @@ TESTPMD_CONFIGS = [
     ('1 lcore, 2 queues/port', 1, 2, '0@1,1@1'),
     ('2 lcores, 2 queues/port', 2, 2, '0@0,1@0,2@1'),
 ]
+TESTPMD_PREFIX = f'mqtp{os.getpid()}'
 BH_REPORT = re.compile(r'Port statistics =+\n(.*?)Aggregate statistics', re.S)
 BH_SENT = re.compile(r'^Packets sent:\s+\d+\s+\(([\d.]+) Mpps\)', re.M)
 TESTPMD_TX_PPS = re.compile(r'Tx-pps:\s+(\d+)')
@@ -119,7 +121,7 @@ def configurations(a):
              bh_rates) for name, eal, args in BH_CONFIGS]
     if a.testpmd:
         runs += [('testpmd', name, [a.testpmd, '--lcores', lcores, '--no-huge', '-m', '512', '--no-pci',
-                                    '--file-prefix', f'mqtp{os.getpid()}', '--log-level', 'lib.eal:warning',
+                                    '--file-prefix', TESTPMD_PREFIX, '--log-level', 'lib.eal:warning',
                                     *NULL_PORTS, '--', f'--nb-cores={cores}', f'--rxq={queues}', f'--txq={queues}',
                                     '--forward-mode=mac', '--stats-period', '1', '--total-num-mbufs=16384'],
                   testpmd_rates)
@@ -139,7 +141,10 @@ def main():
     results = {(prog, name): [] for prog, name, _, _ in runs}
     for r in range(a.rounds):
         for prog, name, cmd, rates in (runs if r % 2 == 0 else runs[::-1]):
-            mpps, cpus, steal, load = run(cmd, a.seconds, rates)
+            try:
+                mpps, cpus, steal, load = run(cmd, a.seconds, rates)
+            finally:
+                shutil.rmtree(f'/var/run/dpdk/{TESTPMD_PREFIX}', ignore_errors=True)  # testpmd's runtime directory
             results[(prog, name)].append({'mpps': mpps, 'cpus': cpus, 'steal_pct': steal, 'loadavg': load})
             print(f'round {r + 1} {prog:8} {name:24} {mpps:7.2f} Mpps  {cpus:.2f} CPUs  steal {steal:4.1f}%  '
                   f'load {load:.2f}', flush=True)
