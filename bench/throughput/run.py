@@ -639,7 +639,8 @@ def scenario_bridge_learn(bench, a):
             end = time.monotonic() + 10
             while time.monotonic() < end:
                 stats, p0, p1 = telemetry_query(prefix, ['/bh/bridge/stats', '/bh/net/port,0', '/bh/net/port,1'])
-                samples.append((time.monotonic(), stats, p0['tx'] + p1['tx'], p0['rx_dropped'] + p0['tx_dropped'] + p1['rx_dropped'] + p1['tx_dropped']))
+                drops = sum(p[k] for p in (p0, p1) for k in ('rx_dropped', 'tx_dropped'))
+                samples.append((time.monotonic(), stats, p0['tx'] + p1['tx'], drops))
                 if stats['entries'] >= 2 * hosts:
                     end = min(end, samples[-1][0] + 1)  # one second more, to measure the rate after
                 time.sleep(0.01)
