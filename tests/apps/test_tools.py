@@ -48,6 +48,13 @@ CAPTURE_MEMORY_MB = 64     # bh-l2fwd's --socket-mem
 HUGEPAGES_MB = 256         # reserved for it and for dumpcap's own pool
 CAPTURE_PACKETS = 200      # dumpcap -c
 CAPTURE_TIMEOUT = 30
+# Where bh-l2fwd maps its memory, for dumpcap to map it at the same address.
+# The EAL's default (4 GiB) lies in AddressSanitizer's shadow, so an ASan
+# build maps it wherever mmap puts it, next to shared libraries, and dumpcap
+# may find that address taken by its own (CI saw EAL: "Cannot get a virtual
+# area at requested address" and a crash). 32 TiB is free in both processes.
+CAPTURE_BASE_VIRTADDR = '0x200000000000'
+CAPTURE_EAL = ['-l', '1', '--socket-mem', str(CAPTURE_MEMORY_MB), '--base-virtaddr', CAPTURE_BASE_VIRTADDR]
 EXPORTER_TIMEOUT = 10
 FORWARDER = 0              # bh-l2fwd's default -l 0-1 with -q 2 gives both ports to the main lcore, as l2fwd does
 IDLE_SECONDS = 3
@@ -136,7 +143,7 @@ class Capture(l2fwd.L2fwdTest):
     def test_capture_with_lcore_0_names_the_clash(self):
         # dumpcap runs as lcore 0: an lcore 0 here would share its pool's caches.
         self.with_hugepages()
-        app = self.start_l2fwd(['-l', '0', '--socket-mem', str(CAPTURE_MEMORY_MB)], self.inputs())
+        app = self.start_l2fwd(['-l', '0', *CAPTURE_EAL[2:]], self.inputs())
         run, _ = self.dumpcap('-i', 'net_pcap1', '-c', '1')
         self.assertNotEqual(run.returncode, 0, f'dumpcap attached to a process using lcore 0\n{run.stderr}')
         self.assertIn('capture_init: lcore 0 is this process\'s', app.stderr(), app.report())
@@ -155,7 +162,7 @@ class Capture(l2fwd.L2fwdTest):
         packet."""
         self.with_hugepages()
         inputs = self.inputs()
-        app = self.start_l2fwd(['-l', '1', '--socket-mem', str(CAPTURE_MEMORY_MB)], inputs)
+        app = self.start_l2fwd(CAPTURE_EAL, inputs)
         run, out = self.dumpcap('-i', 'net_pcap1', '-c', str(CAPTURE_PACKETS), *args)
         self.assertEqual(run.returncode, 0, f'dpdk-dumpcap failed\n{run.stderr}\n{app.report()}')
         packets = pcaptool.read_pcapng(out)
