@@ -24,7 +24,6 @@ void forwarder::on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
 	counters &c = counters_[lc];
 	/* Keys 2i and 2i+1: frame i's destination and source. */
 	mac_t macs[2 * 32];
-	const void *keys[2 * 32];
 	fdb_entry *found[2 * 32];
 	uint16_t ok = 0;
 	for (uint16_t i = 0; i < n; i++) {
@@ -37,15 +36,13 @@ void forwarder::on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
 		const auto *h = rte_pktmbuf_mtod(m, const uint8_t *);
 		macs[2 * ok] = mac_load(h);
 		macs[2 * ok + 1] = mac_load(h + RTE_ETHER_ADDR_LEN);
-		keys[2 * ok] = &macs[2 * ok];
-		keys[2 * ok + 1] = &macs[2 * ok + 1];
 		pkts[ok++] = m;
 	}
 	if (!ok)
 		return;
 
 	fdb_.reader_enter(lc);
-	fdb_.lookup(keys, 2u * ok, found);
+	fdb_.lookup(lc, macs, 2u * ok, found);
 	const uint64_t now = rte_rdtsc() >> seen_shift;
 	const uint64_t others = fdb_.ports() & ~(1ull << in);
 	mac_t last_request = 0;

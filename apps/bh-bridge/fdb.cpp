@@ -91,6 +91,12 @@ int fdb::init(uint64_t ports, const std::vector<unsigned> &lcores, unsigned stat
 		fprintf(stderr, "bh-bridge: FDB: learn limit, learn queue and aging slice must be > 0\n");
 		return -EINVAL;
 	}
+	/* One slot would make the hash a shift by 64. */
+	if (conf_.cache_slots == 1 || (conf_.cache_slots & (conf_.cache_slots - 1))) {
+		fprintf(stderr, "bh-bridge: FDB: lookup cache of %u slots: not a power of two of 2 or more\n",
+			conf_.cache_slots);
+		return -EINVAL;
+	}
 	ports_ = ports;
 	for (bool &up : link_up_)
 		up = true;
@@ -148,8 +154,17 @@ int fdb::init(uint64_t ports, const std::vector<unsigned> &lcores, unsigned stat
 		free_head_ = i;
 	}
 
-	for (unsigned l : lcores)
-		learners_[l].queue = std::make_unique<boost::lockfree::spsc_queue<uint64_t>>(conf_.learn_ring);
+	if (conf_.cache_slots)
+		cache_shift_ = 64 - unsigned(__builtin_ctz(conf_.cache_slots));
+	for (unsigned l : lcores) {
+		learner &lr = learners_[l];
+		lr.queue = std::make_unique<boost::lockfree::spsc_queue<uint64_t>>(conf_.learn_ring);
+		if (!conf_.cache_slots)
+			continue;
+		/* Entry 0 is never live: an empty slot needs no test of its own. */
+		lr.cache = std::make_unique<fdb_entry *[]>(conf_.cache_slots);
+		std::fill_n(lr.cache.get(), conf_.cache_slots, &pool_[0]);
+	}
 	wq_ = bh::create_ordered_workqueue("bridge");
 	if (!wq_) {
 		fprintf(stderr, "bh-bridge: FDB: cannot create its work queue\n");
@@ -208,6 +223,55 @@ void fdb::stop()
 
 /* ---- fast path ---- */
 
+void fdb::table_lookup(const void **keys, unsigned n, fdb_entry **out) const noexcept
+{
+	uint64_t hits = 0;
+	rte_hash_lookup_bulk_data(hash_, keys, n, &hits, reinterpret_cast<void **>(out));
+	for (unsigned i = 0; i < n; i++)
+		if (!(hits >> i & 1))
+			out[i] = nullptr;
+}
+
+void fdb::lookup(unsigned lcore, const mac_t *macs, unsigned n, fdb_entry **out) noexcept
+{
+	learner &l = learners_[lcore];
+	const void *keys[64];
+	if (!l.cache) {
+		for (unsigned i = 0; i < n; i++)
+			keys[i] = &macs[i];
+		table_lookup(keys, n, out);
+		return;
+	}
+	uint8_t missed[64];
+	unsigned misses = 0;
+	for (unsigned i = 0; i < n; i++) {
+		fdb_entry *e = l.cache[cache_slot(macs[i])];
+		/*
+		 * live before the address (acquire, paired with insert()'s
+		 * release): a reused entry shows its new address once it shows live.
+		 */
+		if ((e->flags.load(std::memory_order_acquire) & fdb_entry::live) &&
+		    e->mac.load(std::memory_order_relaxed) == macs[i]) {
+			out[i] = e;
+			continue;
+		}
+		keys[misses] = &macs[i];
+		missed[misses++] = uint8_t(i);
+	}
+	l.cache_lookups.add(n);
+	if (!misses)
+		return;
+	l.cache_misses.add(misses);
+	fdb_entry *found[64];
+	table_lookup(keys, misses, found);
+	for (unsigned j = 0; j < misses; j++) {
+		const unsigned i = missed[j];
+		out[i] = found[j];
+		if (found[j])
+			l.cache[cache_slot(macs[i])] = found[j];
+	}
+}
+
 void fdb::commit(unsigned lcore) noexcept
 {
 	learner &l = learners_[lcore];
@@ -252,7 +316,7 @@ int fdb::insert(mac_t mac, uint16_t port, uint8_t flags, uint64_t seen)
 	e->mac.store(mac, std::memory_order_relaxed);
 	e->port.store(port, std::memory_order_relaxed);
 	e->seen.store(seen, std::memory_order_relaxed);
-	e->flags.store(uint8_t(flags | fdb_entry::live), std::memory_order_relaxed);
+	e->flags.store(uint8_t(flags | fdb_entry::live), std::memory_order_release);
 	if (const int rc = rte_hash_add_key_data(hash_, &mac, e); rc < 0) {
 		e->flags.store(0, std::memory_order_relaxed);
 		e->next_free = free_head_;
@@ -457,6 +521,8 @@ fdb_stats fdb::stats() const
 	for (unsigned l : lcores_) {
 		s.learn_requests += learners_[l].requests.read();
 		s.learn_queue_full += learners_[l].queue_full.read();
+		s.cache_lookups += learners_[l].cache_lookups.read();
+		s.cache_misses += learners_[l].cache_misses.read();
 	}
 	return s;
 }

@@ -72,6 +72,8 @@ std::vector<counter> bridge_counters(const fdb_stats &t, const forward_stats &f)
 		{"link_downs", t.link_downs},
 		{"link_ups", t.link_ups},
 		{"age_runs", t.age_runs},
+		{"fdb_cache_lookups", t.cache_lookups},
+		{"fdb_cache_misses", t.cache_misses},
 		{"unicast", f.unicast},
 		{"unknown_unicast", f.unknown_unicast},
 		{"broadcast", f.broadcast},
@@ -267,6 +269,7 @@ int main(int argc, char **argv)
 
 	bridge::fdb_config fc;
 	fc.learn_limit = o.learn_limit;
+	fc.cache_slots = o.fdb_cache;
 	fc.aging_ns = uint64_t(o.aging_s) * 1000000000;
 	/* Destroyed before the EAL goes: its table, rings and queue live in EAL memory and threads. */
 	auto owned = std::make_unique<fdb>(fc);

@@ -21,6 +21,7 @@ namespace {
 constexpr const char *prog = "bh-bridge";
 constexpr unsigned max_aging_s = 1000000;     /* about 11.5 days */
 constexpr unsigned max_learn_limit = 1u << 24; /* the table's memory grows with it: ~70 bytes an entry */
+constexpr unsigned max_fdb_cache = 1u << 20;   /* 8 MiB of pointers per lcore */
 
 int fail(const char *fmt, ...)
 {
@@ -62,6 +63,15 @@ int apply(options &o, const char *key, const char *v)
 		return set_unsigned(o.aging_s, "aging time (seconds, 0 = never)", v, 0, max_aging_s);
 	if (!strcmp(key, "learn-limit"))
 		return set_unsigned(o.learn_limit, "learn limit (entries)", v, 1, max_learn_limit);
+	if (!strcmp(key, "fdb-cache")) {
+		if (const int rc = set_unsigned(o.fdb_cache, "FDB lookup cache (slots per lcore, 0 = none)", v, 0,
+						max_fdb_cache))
+			return rc;
+		if (o.fdb_cache == 1 || (o.fdb_cache & (o.fdb_cache - 1)))
+			return fail("FDB lookup cache of %u slots: not a power of two of 2 or more (such as 8192), or 0 for none",
+				    o.fdb_cache);
+		return 0;
+	}
 	if (bh::cli::rx_plan::is_key(key))
 		return bh::cli::rx_plan::apply(prog, o.rx, key, v) ? 0 : 2;
 	if (!strcmp(key, "duration"))
@@ -125,6 +135,7 @@ const std::vector<option> long_options = bh::cli::with_rx_options(
 	{
 		{"aging", required_argument, nullptr, 'a'},
 		{"learn-limit", required_argument, nullptr, 'l'},
+		{"fdb-cache", required_argument, nullptr, 'f'},
 		{"config", required_argument, nullptr, 'c'},
 		{"duration", required_argument, nullptr, 'd'},
 		{"json", required_argument, nullptr, 'j'},
@@ -134,7 +145,7 @@ const std::vector<option> long_options = bh::cli::with_rx_options(
 
 const char usage[] =
 	"usage: bh-bridge [EAL options] -- -p PORTMASK [-q NQ] [-T PERIOD] [--aging SECONDS]\n"
-	"       [--learn-limit N] [--config FILE] [--duration SECONDS] [--json FILE|-]\n"
+	"       [--learn-limit N] [--fdb-cache SLOTS] [--config FILE] [--duration SECONDS] [--json FILE|-]\n"
 	"       [--rx-mode poll|interrupt|adaptive] [--rx-rule defer|rate] [--defer-us US]\n"
 	"       [--defer-polls N] [--rate-hi N] [--rate-lo N] [--max-backoff US]\n"
 	"Static FDB entries come from the config file's [static] section (MAC = port).\n";
@@ -149,7 +160,7 @@ int parse(int argc, char **argv, options &o)
 			if (const int rc = load_config(argv[i + 1], o))
 				return rc;
 	static const std::pair<int, const char *> keys[] = {{'p', "portmask"}, {'q', "queues"},   {'T', "period"},
-							    {'a', "aging"},    {'l', "learn-limit"},
+							    {'a', "aging"},    {'l', "learn-limit"}, {'f', "fdb-cache"},
 							    {'d', "duration"}, {'j', "json"}};
 	opterr = 0;
 	optind = 1;

@@ -20,6 +20,7 @@ struct options {
 	unsigned period_s = 10;      /* -T: statistics period, 0 = off */
 	unsigned aging_s = 300;      /* --aging: 0 = never (Linux's and VPP's default is 300) */
 	unsigned learn_limit = 262144; /* --learn-limit: learned entries at most */
+	unsigned fdb_cache = 8192;   /* --fdb-cache: lookup cache slots per lcore, a power of two; 0 = none */
 	bh::cli::rx_settings rx;     /* every port's Rx mode and NAPI switching rule */
 	double duration_s = 0;       /* 0: until a signal */
 	std::string json;            /* "" none, "-" stdout */

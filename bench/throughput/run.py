@@ -578,17 +578,23 @@ def scenario_idle(bench, a):
 BRIDGE_LEARN_LIMIT = 262144  # room for 2 x 64k hosts
 
 
-def bridge_forwarder(hosts):
-    return Forwarder(f'bh-bridge, {hosts} hosts per port', 'bridge', ['--learn-limit', str(BRIDGE_LEARN_LIMIT)])
+def bridge_forwarder(hosts, cache=True):
+    name, extra = f'bh-bridge, {hosts} hosts per port', []
+    if not cache:
+        name, extra = f'{name}, no lookup cache', ['--fdb-cache', '0']
+    return Forwarder(name, 'bridge', ['--learn-limit', str(BRIDGE_LEARN_LIMIT), *extra])
 
 
 def scenario_bridge(bench, a):
     """bh-bridge on memif pairs fed by bh-pktgen with N hosts per port (all
     known unicast once learned, in the warm-up), beside bh-l2fwd on the
-    same ports and traffic (N = 1024), alternating."""
+    same ports and traffic (N = 1024), alternating; and bh-bridge without
+    its per-lcore lookup cache (table lookups only) at the target's N."""
     log('bridge: memif pairs fed by bh-pktgen with N hosts per port; bh-bridge beside bh-l2fwd')
     items = [(name, FORWARDERS[name], 1024) for name in ('bh-l2fwd poll', 'bh-l2fwd poll no-mac')]
     items += [(bridge_forwarder(n).name, bridge_forwarder(n), n) for n in a.bridge_hosts]
+    uncached = 1024 if 1024 in a.bridge_hosts else a.bridge_hosts[0]
+    items.append((bridge_forwarder(uncached, False).name, bridge_forwarder(uncached, False), uncached))
 
     def attempt(fwd, hosts):
         servers, clients = bench.memif_pair('bridge')

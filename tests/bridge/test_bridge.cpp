@@ -170,10 +170,9 @@ TEST_F(fdb_test, test_bridge_fdb_entry_is_not_reused_while_a_reader_holds_it)
 	learn(*f, host(2), 2);
 	f->sync();
 	const mac_t key = host(1);
-	const void *kp[1] = {&key};
 	bridge::fdb_entry *e[1];
 	f->reader_enter(me);
-	f->lookup(kp, 1, e);
+	f->lookup(me, &key, 1, e);
 	ASSERT_NE(e[0], nullptr);
 	/*
 	 * Deleted under the reader, then another deletion (the defer queue
@@ -195,6 +194,106 @@ TEST_F(fdb_test, test_bridge_fdb_entry_is_not_reused_while_a_reader_holds_it)
 		f->sync();
 	}
 	EXPECT_NE(e[0]->mac.load(), host(1)) << "never reclaimed";
+}
+
+/* One lookup of @p mac by the calling lcore, in its own read-side section. */
+bridge::fdb_entry *look(fdb &f, mac_t mac)
+{
+	const unsigned me = rte_lcore_id();
+	bridge::fdb_entry *e;
+	f.reader_enter(me);
+	f.lookup(me, &mac, 1, &e);
+	f.reader_exit(me);
+	return e;
+}
+
+TEST_F(fdb_test, test_bridge_fdb_cache_answers_a_repeated_lookup_without_the_table)
+{
+	auto f = make({});
+	learn(*f, host(1), 1);
+	f->sync();
+	bridge::fdb_entry *first = look(*f, host(1));
+	ASSERT_NE(first, nullptr);
+	EXPECT_EQ(f->stats().cache_misses, 1u);
+	for (unsigned i = 0; i < 10; i++)
+		EXPECT_EQ(look(*f, host(1)), first);
+	const bridge::fdb_stats s = f->stats();
+	EXPECT_EQ(s.cache_lookups, 11u);
+	EXPECT_EQ(s.cache_misses, 1u) << "the cache did not keep the entry the table gave";
+}
+
+TEST_F(fdb_test, test_bridge_fdb_cache_never_answers_with_a_deleted_or_reused_entry)
+{
+	auto f = make({});
+	learn(*f, host(1), 1);
+	learn(*f, host(2), 2);
+	f->sync();
+	bridge::fdb_entry *e = look(*f, host(1));
+	ASSERT_NE(e, nullptr);
+	ASSERT_EQ(look(*f, host(1)), e);
+	/* Flushed: the entry is no longer live, although the cache still points at it. */
+	on_owner(*f, [&] { f->link_changed(1, false); });
+	EXPECT_EQ(look(*f, host(1)), nullptr) << "a deleted entry answered from the cache";
+	/*
+	 * Reclaimed (the table's defer queue frees what is due at the next
+	 * deletion) and given to another address: its address no longer matches.
+	 */
+	on_owner(*f, [&] { f->link_changed(2, false); });
+	for (unsigned i = 0; i < 200 && e->mac.load() == host(1); i++) {
+		learn(*f, host(300 + i), 2);
+		f->sync();
+	}
+	ASSERT_NE(e->mac.load(), host(1)) << "never reclaimed";
+	EXPECT_EQ(look(*f, host(1)), nullptr) << "a reused entry answered for its old address";
+	learn(*f, host(1), 2);
+	f->sync();
+	bridge::fdb_entry *again = look(*f, host(1));
+	ASSERT_NE(again, nullptr);
+	EXPECT_EQ(again->port.load(), 2);
+}
+
+TEST_F(fdb_test, test_bridge_fdb_cache_collisions_answer_each_address)
+{
+	fdb_config c;
+	c.cache_slots = 2; /* three addresses in two slots: two of them share one */
+	auto f = make(c);
+	for (unsigned i = 0; i < 3; i++)
+		learn(*f, host(i), uint16_t(i));
+	f->sync();
+	for (unsigned round = 0; round < 4; round++)
+		for (unsigned i = 0; i < 3; i++) {
+			const bridge::fdb_entry *e = look(*f, host(i));
+			ASSERT_NE(e, nullptr);
+			EXPECT_EQ(e->mac.load(), host(i));
+			EXPECT_EQ(e->port.load(), i);
+		}
+	EXPECT_GT(f->stats().cache_misses, 3u) << "no two addresses shared a slot";
+}
+
+TEST_F(fdb_test, test_bridge_fdb_without_cache_looks_up_the_table)
+{
+	fdb_config c;
+	c.cache_slots = 0;
+	auto f = make(c);
+	learn(*f, host(1), 1);
+	f->sync();
+	for (unsigned i = 0; i < 3; i++) {
+		const bridge::fdb_entry *e = look(*f, host(1));
+		ASSERT_NE(e, nullptr);
+		EXPECT_EQ(e->port.load(), 1);
+	}
+	EXPECT_EQ(look(*f, host(2)), nullptr);
+	EXPECT_EQ(f->stats().cache_lookups, 0u);
+}
+
+TEST_F(fdb_test, test_bridge_fdb_refuses_a_cache_that_is_not_a_power_of_two)
+{
+	for (unsigned slots : {1u, 3u, 1000u}) {
+		fdb_config c;
+		c.cache_slots = slots;
+		fdb f(c);
+		EXPECT_EQ(f.init(0x3, main_lcore()), -EINVAL) << slots << " slots";
+	}
 }
 
 /* ---- forwarding through the net layer ---- */
@@ -391,14 +490,11 @@ public:
 	void check_readers()
 	{
 		mac_t keys[8];
-		const void *kp[8];
 		bridge::fdb_entry *e[8];
-		for (unsigned i = 0; i < 8; i++) {
+		for (unsigned i = 0; i < 8; i++)
 			keys[i] = host(unsigned((made.load(std::memory_order_relaxed) / 200 + pick_(rng_)) % addresses_));
-			kp[i] = &keys[i];
-		}
 		fdb_.reader_enter(lcore_);
-		fdb_.lookup(kp, 8, e);
+		fdb_.lookup(lcore_, keys, 8, e);
 		test::spin_ns(2000); /* long enough for the owner to delete and try to reclaim meanwhile */
 		for (unsigned i = 0; i < 8; i++)
 			if (e[i] && e[i]->mac.load(std::memory_order_relaxed) != keys[i])
