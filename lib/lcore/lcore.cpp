@@ -120,7 +120,7 @@ bool bottom_halves(unsigned id, lcore_loop &l, softirq_lcore &s, uint64_t now)
 		work |= l.top[i]->poll();
 	/* Softirqs count as this lcore's work unless its ksoftirqd owns them. */
 	const uint32_t mine = s.ksoftirqd_active.load(std::memory_order_relaxed) ? detail::lcore_only_mask : ~0u;
-	work |= (s.pending.load(std::memory_order_relaxed) & mine) != 0;
+	work |= (detail::pending_of(s, detail::thread_role::lcore, std::memory_order_relaxed) & mine) != 0;
 	irq_exit();
 	return work;
 }

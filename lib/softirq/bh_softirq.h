@@ -120,22 +120,28 @@ const softirq_action &softirq_entry(unsigned nr) noexcept;
  * Marks @p nr pending on the calling lcore (the kernel's raise_softirq).
  *
  * Safe against a concurrent raise from any other thread targeting the same
- * lcore: the pending mask is updated with one atomic OR, which is what the
- * kernel gets by disabling interrupts around it. Does not run the softirq:
+ * lcore. The lcore's own thread, while it runs its softirqs itself, sets
+ * the bit in a word no other thread writes (a plain OR, as the kernel's
+ * raise with interrupts off); other threads, ksoftirqd, and the lcore while
+ * its ksoftirqd owns the softirqs use the shared word with one atomic OR.
+ * Does not run the softirq:
  * irq_exit(), local_bh_enable() or the lcore loop will.
  * @return 0; -EINVAL if nr is not registered; -ENODEV if the calling thread
  *   is not an lcore (use raise_softirq_on()).
  * @context An lcore: a top half, a softirq, an app task, or its ksoftirqd
  *   (which raises on the lcore it serves).
- * @cost One locked OR on a line of this lcore plus a counter.
+ * @cost On the lcore's own thread a load of its ksoftirqd flag and an OR
+ *   on a line of this lcore, plus a counter; one locked OR instead while
+ *   ksoftirqd owns its softirqs, and from ksoftirqd.
  */
 int raise_softirq(unsigned nr) noexcept;
 
 /**
  * raise_softirq() without the atomic read-modify-write (the kernel's
- * __raise_softirq_irqoff). Only for a caller that knows no other thread can
- * raise on this lcore at the same time (e.g. an lcore that never receives
- * remote raises); otherwise a concurrent raise can be lost.
+ * __raise_softirq_irqoff). The same as raise_softirq() where that takes
+ * the lcore's own word; from ksoftirqd, or while it owns the softirqs, only
+ * for a caller that knows no other thread can raise on this lcore at the
+ * same time, or a concurrent raise can be lost.
  * @return as raise_softirq().
  * @context As raise_softirq().
  * @cost A load and a store on a line of this lcore plus a counter.
@@ -155,9 +161,10 @@ int raise_softirq_irqoff(unsigned nr) noexcept;
 int raise_softirq_on(unsigned lcore, unsigned nr) noexcept;
 
 /**
- * The calling lcore's pending mask (0 on a thread that is not an lcore).
+ * The calling lcore's pending mask (0 on a thread that is not an lcore);
+ * on ksoftirqd, what it can see: the shared word.
  * @context Any thread.
- * @cost An atomic load.
+ * @cost An atomic load and, on the lcore's own thread, a plain one.
  */
 uint32_t local_softirq_pending() noexcept;
 

@@ -36,6 +36,7 @@ namespace {
 
 using detail::softirq_lcore;
 using detail::softirq_state;
+using detail::pending_of;
 using detail::thread_role;
 
 constexpr const char *default_names[NR_SOFTIRQS] = {
@@ -99,6 +100,11 @@ void wakeup_softirqd(softirq_lcore &s)
 {
 	if (!s.has_ksoftirqd.load(std::memory_order_acquire) || s.ksoftirqd_active.load(std::memory_order_relaxed))
 		return;
+	/* ksoftirqd reads pending only: hand it what is left in the local word (released by the kick). */
+	if (s.local_pending) {
+		s.pending.fetch_or(s.local_pending, std::memory_order_relaxed);
+		s.local_pending = 0;
+	}
 	s.ksoftirqd_active.store(true, std::memory_order_relaxed);
 	s.ksoftirqd_wakeups.add();
 	s.ksoftirqd_kick.fetch_add(1, std::memory_order_release);
@@ -108,6 +114,16 @@ void wakeup_softirqd(softirq_lcore &s)
 bool exec_lock_try(softirq_lcore &s)
 {
 	return !s.exec_lock.load(std::memory_order_relaxed) && !s.exec_lock.exchange(true, std::memory_order_acquire);
+}
+
+/*
+ * The lcore's own thread raising while it owns its softirqs: the raise may
+ * go to local_pending. ksoftirqd_active turns true only by this thread's
+ * hand, so a false read stays true until the thread itself hands over. [L]
+ */
+bool raises_locally(const softirq_lcore &s, thread_role who)
+{
+	return who == thread_role::lcore && !s.ksoftirqd_active.load(std::memory_order_relaxed);
 }
 
 void count_local_raise(softirq_lcore &s, unsigned nr)
@@ -160,6 +176,7 @@ int close_softirq(unsigned nr) noexcept
 		return -EBUSY;
 	}
 	registered_mask.fetch_and(~(1u << nr), std::memory_order_relaxed);
+	/* A bit left in an lcore's local word (its own thread's) runs nothing: dispatch skips empty entries. */
 	for (unsigned l = 0; l < max_lcores; l++)
 		softirq_state[l].pending.fetch_and(~(1u << nr), std::memory_order_relaxed);
 	softirq_vec[nr] = softirq_action{};
@@ -187,7 +204,10 @@ int raise_softirq(unsigned nr) noexcept
 		return -ENODEV;
 	}
 	softirq_lcore &s = softirq_state[id];
-	s.pending.fetch_or(1u << nr, std::memory_order_release);
+	if (raises_locally(s, detail::current_role()))
+		s.local_pending |= 1u << nr;
+	else
+		s.pending.fetch_or(1u << nr, std::memory_order_release);
 	count_local_raise(s, nr);
 	bh_trace_softirq_raise(id, nr);
 	return 0;
@@ -203,7 +223,10 @@ int raise_softirq_irqoff(unsigned nr) noexcept
 		return -ENODEV;
 	}
 	softirq_lcore &s = softirq_state[id];
-	s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
+	if (raises_locally(s, detail::current_role()))
+		s.local_pending |= 1u << nr;
+	else
+		s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
 	count_local_raise(s, nr);
 	bh_trace_softirq_raise(id, nr);
 	return 0;
@@ -234,7 +257,7 @@ int raise_softirq_on(unsigned lcore, unsigned nr) noexcept
 uint32_t local_softirq_pending() noexcept
 {
 	unsigned id = lcore_id();
-	return id < max_lcores ? softirq_state[id].pending.load(std::memory_order_relaxed) : 0;
+	return id < max_lcores ? pending_of(softirq_state[id], detail::current_role(), std::memory_order_relaxed) : 0;
 }
 
 bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
@@ -270,7 +293,14 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 	bool left = false;
 
 	for (;;) {
-		uint32_t pending = s.pending.fetch_and(~mask, std::memory_order_acquire) & mask;
+		uint32_t pending = 0;
+		if (who == thread_role::lcore) {
+			pending = s.local_pending & mask;
+			s.local_pending &= ~mask;
+		}
+		/* A load first: the locked AND only when another thread raised. */
+		if (s.pending.load(std::memory_order_relaxed) & mask)
+			pending |= s.pending.fetch_and(~mask, std::memory_order_acquire) & mask;
 		while (pending) {
 			const unsigned nr = unsigned(std::countr_zero(pending));
 			pending &= pending - 1;
@@ -289,7 +319,7 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 			if (who == thread_role::ksoftirqd)
 				s.run_ksoftirqd[nr].add();
 		}
-		if (!(s.pending.load(std::memory_order_relaxed) & mask))
+		if (!(pending_of(s, who, std::memory_order_relaxed) & mask))
 			break;
 		const uint64_t now = rte_rdtsc();
 		if (!deadline)
@@ -311,11 +341,11 @@ void do_softirq() noexcept
 	if (id >= max_lcores)
 		return;
 	softirq_lcore &s = softirq_state[id];
-	const uint32_t pending = s.pending.load(std::memory_order_relaxed);
+	const thread_role who = detail::current_role();
+	const uint32_t pending = pending_of(s, who, std::memory_order_relaxed);
 	if (!pending)
 		return;
 
-	const thread_role who = detail::current_role();
 	if (who == thread_role::ksoftirqd) {
 		/* Called from ksoftirqd outside a handler: it already owns the lcore. */
 		detail::run_softirqs(s, who, ~detail::lcore_only_mask);
@@ -474,7 +504,7 @@ void local_bh_enable() noexcept
 		detail::exec_lock_release(*s);
 		return;
 	}
-	if (!(pc & hardirq_mask) && s->pending.load(std::memory_order_relaxed))
+	if (!(pc & hardirq_mask) && pending_of(*s, thread_role::lcore, std::memory_order_relaxed))
 		do_softirq();
 }
 
@@ -535,7 +565,7 @@ bool detail::sleep_prepare(unsigned lcore) noexcept
 	 */
 	s.wake_posted.store(false, std::memory_order_relaxed);
 	s.sleeping.store(true, std::memory_order_seq_cst);
-	return !s.pending.load(std::memory_order_seq_cst);
+	return !pending_of(s, thread_role::lcore, std::memory_order_seq_cst);
 }
 
 void detail::sleep_finish(unsigned lcore) noexcept

@@ -31,10 +31,21 @@
 namespace bh::detail {
 
 struct softirq_lcore {
-	/* Raisers from every thread write this line; keep it alone. */
+	/*
+	 * The pending mask is two words. local_pending takes the lcore
+	 * thread's own raises while it owns its softirqs (ksoftirqd idle):
+	 * plain loads and stores, as the kernel's raise with interrupts off,
+	 * because no other thread writes it. pending takes every other raise
+	 * (other threads, ksoftirqd, the lcore while ksoftirqd owns the
+	 * softirqs) with locked operations. The lcore folds local_pending into
+	 * pending before it hands its softirqs to ksoftirqd, so ksoftirqd and
+	 * the sleep handshake's raisers only ever need pending. Raisers from
+	 * every thread write pending's line; keep it alone.
+	 */
 	alignas(RTE_CACHE_LINE_SIZE) std::atomic<uint32_t> pending{0}; /* [A] */
 
-	alignas(RTE_CACHE_LINE_SIZE) std::atomic<bool> ksoftirqd_active{false}; /* set [L], cleared [K] */
+	alignas(RTE_CACHE_LINE_SIZE) uint32_t local_pending = 0; /* [L] */
+	std::atomic<bool> ksoftirqd_active{false}; /* set [L], cleared [K] */
 	std::atomic<bool> exec_lock{false};       /* [A] only while ksoftirqd_active */
 	std::atomic<bool> lcore_waits{false};     /* [L] sets while it waits for exec_lock, [K] reads */
 	std::atomic<uint32_t> ksoftirqd_kick{0};  /* [L] bumps, [K] waits on it (futex word) */
@@ -64,6 +75,12 @@ struct softirq_lcore {
 };
 
 extern per_lcore<softirq_lcore> softirq_state;
+
+/* The pending mask: both words on the lcore's own thread (@p who lcore), pending alone on any other. */
+inline uint32_t pending_of(const softirq_lcore &s, thread_role who, std::memory_order order) noexcept
+{
+	return s.pending.load(order) | (who == thread_role::lcore ? s.local_pending : 0);
+}
 
 /*
  * Softirqs only the lcore's own thread may run, even while its ksoftirqd

@@ -194,7 +194,7 @@ int detail::timer_access::arm_on(timer &t, unsigned lcore, uint64_t deadline, ui
 			if (rte_timer_reset(&t.tim_, deadline > now ? deadline - now : 0, SINGLE, lcore, expire, &t) == 0) {
 				t.period_ = period;
 				t.cfg_gen_++;
-				t.req_.store(timer::request::none, std::memory_order_relaxed);
+				t.req_.store(timer::request::none, std::memory_order_release);
 				break;
 			}
 			if (expiry_owns(t)) {
@@ -256,9 +256,13 @@ void detail::timer_access::expire(rte_timer *, void *arg)
 	 * there is something to take.
 	 */
 	auto apply = [&] {
-		if (t.req_.load(std::memory_order_relaxed) == timer::request::none)
-			return false;
-		switch (t.req_.exchange(timer::request::none, std::memory_order_relaxed)) {
+		/*
+		 * Requests are made under lk_, which we hold: a load, and the
+		 * request cleared only once applied, so that pending() (no lock:
+		 * the request, then the rte_timer) never sees neither.
+		 */
+		const timer::request r = t.req_.load(std::memory_order_relaxed);
+		switch (r) {
 		case timer::request::none:
 			return false;
 		case timer::request::mod: {
@@ -276,6 +280,7 @@ void detail::timer_access::expire(rte_timer *, void *arg)
 		case timer::request::del:
 			break;
 		}
+		t.req_.store(timer::request::none, std::memory_order_release);
 		ls.deferred.add();
 		return true;
 	};
@@ -387,8 +392,13 @@ bool timer::pending() const noexcept
 {
 	if (parked_.load(std::memory_order_acquire))
 		return true;
+	/*
+	 * The request first: an expiry applying one re-arms the rte_timer
+	 * before it clears the request (release), so a cleared request read
+	 * here (acquire) means the re-arm shows.
+	 */
 	return rte_live.load(std::memory_order_acquire) &&
-	       (rte_timer_pending(const_cast<rte_timer *>(&tim_)) || req_.load(std::memory_order_acquire) == request::mod);
+	       (req_.load(std::memory_order_acquire) == request::mod || rte_timer_pending(const_cast<rte_timer *>(&tim_)));
 }
 
 int timer_mod(timer &t, uint64_t delay_ns) noexcept

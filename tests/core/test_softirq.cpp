@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SPEC section 2: the softirq vector, raising, do_softirq. */
 #include <atomic>
+#include <thread>
 #include <vector>
 
 #include <rte_cycles.h>
@@ -12,6 +13,7 @@
 #include "bh_percpu.h"
 #include "bh_softirq.h"
 #include "bh_test.h"
+#include "softirq_private.h"
 
 namespace bh {
 namespace {
@@ -72,6 +74,31 @@ TEST_F(softirq, test_softirq_raised_while_running_runs_in_restart_loop)
 	raise_softirq(12);
 	do_softirq();
 	EXPECT_EQ(order, (std::vector<unsigned>{12, 8}));
+	EXPECT_EQ(local_softirq_pending(), 0u);
+}
+
+/*
+ * The lcore's own raise sets a bit in a word only its thread writes (no
+ * locked operation); another thread's raise takes the shared word; one
+ * dispatch runs both.
+ */
+TEST_F(softirq, test_softirq_own_raise_leaves_the_shared_word_alone)
+{
+	static unsigned runs;
+	runs = 0;
+	open(9, [](const softirq_action &) { runs++; });
+	open(10, [](const softirq_action &) { runs++; });
+	ASSERT_EQ(start(), 0);
+	const unsigned me = lcore_id();
+	const detail::softirq_lcore &s = detail::softirq_state[me];
+	ASSERT_EQ(raise_softirq(9), 0);
+	EXPECT_EQ(s.pending.load(), 0u) << "the lcore's own raise took the shared word";
+	EXPECT_EQ(local_softirq_pending(), 1u << 9);
+	std::thread([&] { EXPECT_EQ(raise_softirq_on(me, 10), 0); }).join();
+	EXPECT_EQ(s.pending.load(), 1u << 10);
+	EXPECT_EQ(local_softirq_pending(), 1u << 9 | 1u << 10);
+	do_softirq();
+	EXPECT_EQ(runs, 2u);
 	EXPECT_EQ(local_softirq_pending(), 0u);
 }
 
