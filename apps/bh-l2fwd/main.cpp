@@ -77,6 +77,8 @@ public:
 			/* A copy the frame stores cannot alias: its limit stays in a register. */
 			const bh::net::rx_context limits = ctx;
 			bool ok = true;
+			/* Unrolled: the loop's own three instructions are a sixth of a frame's. */
+#pragma GCC unroll 4
 			for (uint16_t i = 0; i < n; i++) {
 				rte_mbuf *m = pkts[i];
 				ok &= limits.frame_ok(m);
