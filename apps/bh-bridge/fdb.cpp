@@ -77,6 +77,8 @@ std::atomic<unsigned> instances{0};
 
 constexpr uint64_t min_sweep_ns = 100000000; /* the kernel's HZ/10 floor on its FDB cleanup delay */
 constexpr unsigned learn_batch = 8192;       /* requests per owner run before it yields the queue */
+constexpr unsigned cache_off_bursts = 63;    /* a thrashing cache is probed again one burst in 64 */
+constexpr unsigned cache_judge_min = 16;     /* addresses a lookup needs for its misses to judge the cache */
 
 } // namespace
 
@@ -236,7 +238,11 @@ void fdb::lookup(unsigned lcore, const mac_t *macs, unsigned n, fdb_entry **out)
 {
 	learner &l = learners_[lcore];
 	const void *keys[64];
-	if (!l.cache) {
+	if (!l.cache || l.cache_off) {
+		if (l.cache) {
+			l.cache_off--;
+			l.cache_skipped.add(n);
+		}
 		for (unsigned i = 0; i < n; i++)
 			keys[i] = &macs[i];
 		table_lookup(keys, n, out);
@@ -262,6 +268,8 @@ void fdb::lookup(unsigned lcore, const mac_t *macs, unsigned n, fdb_entry **out)
 	if (!misses)
 		return;
 	l.cache_misses.add(misses);
+	if (n >= cache_judge_min && misses * 8 > n * 7)
+		l.cache_off = cache_off_bursts;
 	fdb_entry *found[64];
 	table_lookup(keys, misses, found);
 	for (unsigned j = 0; j < misses; j++) {
@@ -523,6 +531,7 @@ fdb_stats fdb::stats() const
 		s.learn_queue_full += learners_[l].queue_full.read();
 		s.cache_lookups += learners_[l].cache_lookups.read();
 		s.cache_misses += learners_[l].cache_misses.read();
+		s.cache_skipped += learners_[l].cache_skipped.read();
 	}
 	return s;
 }

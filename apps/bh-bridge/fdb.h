@@ -107,7 +107,8 @@ struct fdb_stats {
 	uint64_t learn_requests = 0, learn_queue_full = 0; /* summed over the lcores */
 	uint64_t link_downs = 0, link_ups = 0;
 	uint64_t age_runs = 0;
-	uint64_t cache_lookups = 0, cache_misses = 0; /* summed over the lcores */
+	/* Summed over the lcores: addresses looked up in a cache, those it missed, those sent past it. */
+	uint64_t cache_lookups = 0, cache_misses = 0, cache_skipped = 0;
 };
 
 /* One entry as a dump shows it. */
@@ -151,7 +152,10 @@ public:
 	 * Looks up @p n (<= 64) addresses for @p lcore, inside its read-side
 	 * section: @p out gets each entry, or nullptr. The lcore's cache
 	 * first, then one bulk lookup of the table for the misses, which
-	 * fills the cache.
+	 * fills the cache. A lookup of 16 addresses or more that misses on
+	 * more than 7 in 8 turns the cache off for the lcore's next 63 bursts (the table
+	 * alone): with far more addresses than slots the probe only adds
+	 * to the table's cost.
 	 */
 	void lookup(unsigned lcore, const mac_t *macs, unsigned n, fdb_entry **out) noexcept;
 	/* Asks the owner to learn @p mac on @p port (new, or moved). Never blocks; sent by commit(). */
@@ -201,7 +205,8 @@ private:
 		unsigned n = 0;             /* [R] */
 		bh::lcore_counter requests, queue_full; /* [R] */
 		std::unique_ptr<fdb_entry *[]> cache; /* [R] lookup cache, cache_slots_ pointers; [I] allocation */
-		bh::lcore_counter cache_lookups, cache_misses; /* [R] */
+		unsigned cache_off = 0;     /* [R] bursts left that skip the cache: it was missing nearly all */
+		bh::lcore_counter cache_lookups, cache_misses, cache_skipped; /* [R] */
 	};
 	/* Where @p m sits in a lookup cache: Fibonacci hashing, the product's top bits. */
 	uint32_t cache_slot(mac_t m) const noexcept { return uint32_t((m * 0x9e3779b97f4a7c15ull) >> cache_shift_); }

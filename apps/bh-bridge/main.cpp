@@ -74,6 +74,7 @@ std::vector<counter> bridge_counters(const fdb_stats &t, const forward_stats &f)
 		{"age_runs", t.age_runs},
 		{"fdb_cache_lookups", t.cache_lookups},
 		{"fdb_cache_misses", t.cache_misses},
+		{"fdb_cache_skipped", t.cache_skipped},
 		{"unicast", f.unicast},
 		{"unknown_unicast", f.unknown_unicast},
 		{"broadcast", f.broadcast},

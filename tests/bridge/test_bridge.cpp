@@ -270,6 +270,44 @@ TEST_F(fdb_test, test_bridge_fdb_cache_collisions_answer_each_address)
 	EXPECT_GT(f->stats().cache_misses, 3u) << "no two addresses shared a slot";
 }
 
+TEST_F(fdb_test, test_bridge_fdb_cache_that_misses_nearly_everything_is_skipped)
+{
+	auto f = make({});
+	for (unsigned i = 0; i < 32; i++)
+		learn(*f, host(i), 1);
+	f->sync();
+	const unsigned me = rte_lcore_id();
+	mac_t macs[32];
+	bridge::fdb_entry *e[32];
+	auto burst = [&](unsigned first) {
+		for (unsigned i = 0; i < 32; i++)
+			macs[i] = host(first + i);
+		f->reader_enter(me);
+		f->lookup(me, macs, 32, e);
+		f->reader_exit(me);
+	};
+	burst(0); /* fills the cache: 32 misses of 32, so the next bursts skip it */
+	EXPECT_EQ(f->stats().cache_misses, 32u);
+	for (unsigned b = 0; b < 63; b++) {
+		burst(0);
+		for (unsigned i = 0; i < 32; i++)
+			ASSERT_TRUE(e[i] && e[i]->mac.load() == host(i)) << "burst " << b << ", address " << i;
+	}
+	bridge::fdb_stats s = f->stats();
+	EXPECT_EQ(s.cache_skipped, 63u * 32) << "a cache missing every address was still probed";
+	EXPECT_EQ(s.cache_lookups, 32u);
+	burst(0); /* probed again, and now it hits */
+	s = f->stats();
+	EXPECT_EQ(s.cache_lookups, 64u);
+	EXPECT_EQ(s.cache_misses, 32u);
+	/* 4 misses in 32 do not turn it off. */
+	burst(4);
+	burst(0);
+	s = f->stats();
+	EXPECT_EQ(s.cache_lookups, 128u);
+	EXPECT_EQ(s.cache_skipped, 63u * 32);
+}
+
 TEST_F(fdb_test, test_bridge_fdb_without_cache_looks_up_the_table)
 {
 	fdb_config c;
