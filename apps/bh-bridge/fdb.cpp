@@ -93,8 +93,7 @@ int fdb::init(uint64_t ports, const std::vector<unsigned> &lcores, unsigned stat
 		fprintf(stderr, "bh-bridge: FDB: learn limit, learn queue and aging slice must be > 0\n");
 		return -EINVAL;
 	}
-	/* One slot would make the hash a shift by 64. */
-	if (conf_.cache_slots == 1 || (conf_.cache_slots & (conf_.cache_slots - 1))) {
+	if (!cache_slots_valid(conf_.cache_slots)) {
 		fprintf(stderr, "bh-bridge: FDB: lookup cache of %u slots: not a power of two of 2 or more\n",
 			conf_.cache_slots);
 		return -EINVAL;

@@ -67,7 +67,7 @@ int apply(options &o, const char *key, const char *v)
 		if (const int rc = set_unsigned(o.fdb_cache, "FDB lookup cache (slots per lcore, 0 = none)", v, 0,
 						max_fdb_cache))
 			return rc;
-		if (o.fdb_cache == 1 || (o.fdb_cache & (o.fdb_cache - 1)))
+		if (!cache_slots_valid(o.fdb_cache))
 			return fail("FDB lookup cache of %u slots: not a power of two of 2 or more (such as 8192), or 0 for none",
 				    o.fdb_cache);
 		return 0;

@@ -119,16 +119,16 @@ bool exec_lock_try(softirq_lcore &s)
 /*
  * The lcore's own thread raising while it owns its softirqs: the raise may
  * go to local_pending. ksoftirqd_active turns true only by this thread's
- * hand, so a false read stays true until the thread itself hands over. [L]
+ * hand, so a false read stays false until the thread itself hands over. [L]
  */
 bool raises_locally(const softirq_lcore &s, thread_role who)
 {
 	return who == thread_role::lcore && !s.ksoftirqd_active.load(std::memory_order_relaxed);
 }
 
-void count_local_raise(softirq_lcore &s, unsigned nr)
+void count_local_raise(softirq_lcore &s, thread_role who, unsigned nr)
 {
-	if (detail::current_role() == thread_role::ksoftirqd)
+	if (who == thread_role::ksoftirqd)
 		s.raised_ksoftirqd[nr].add();
 	else
 		s.raised_lcore[nr].add();
@@ -204,11 +204,12 @@ int raise_softirq(unsigned nr) noexcept
 		return -ENODEV;
 	}
 	softirq_lcore &s = softirq_state[id];
-	if (raises_locally(s, detail::current_role()))
+	const thread_role who = detail::current_role();
+	if (raises_locally(s, who))
 		s.local_pending |= 1u << nr;
 	else
 		s.pending.fetch_or(1u << nr, std::memory_order_release);
-	count_local_raise(s, nr);
+	count_local_raise(s, who, nr);
 	bh_trace_softirq_raise(id, nr);
 	return 0;
 }
@@ -223,11 +224,12 @@ int raise_softirq_irqoff(unsigned nr) noexcept
 		return -ENODEV;
 	}
 	softirq_lcore &s = softirq_state[id];
-	if (raises_locally(s, detail::current_role()))
+	const thread_role who = detail::current_role();
+	if (raises_locally(s, who))
 		s.local_pending |= 1u << nr;
 	else
 		s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
-	count_local_raise(s, nr);
+	count_local_raise(s, who, nr);
 	bh_trace_softirq_raise(id, nr);
 	return 0;
 }
