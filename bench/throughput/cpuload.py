@@ -83,8 +83,6 @@ the client, loses nothing at the rates it can take.
 
 Each forwarder process runs the rates in ascending order, one after the
 other; the forwarders alternate within a round (harness.alternating()).
-Interrupt-mode rows run only on port types with Rx interrupts (tap); the
-others are skipped with the reason logged and reported.
 """
 
 import collections
@@ -120,12 +118,11 @@ TRAFFIC_CPU = '0'          # iperf3 and ping; the forwarder is on harness.FWD_LC
 
 # A forwarder of the scenario: kind 'bh' (bh-l2fwd, args after its "--",
 # plus --bh-args), 'bridge' (bh-bridge), 'l2fwd' (DPDK's example) or
-# 'kernel' (the Linux bridge);
-# rx_interrupts: runs only on port types with Rx interrupts. More rows (other
-# Rx rules of adaptive mode) go here; --load-forwarders selects by label.
-LoadForwarder = collections.namedtuple('LoadForwarder', 'label kind args rx_interrupts', defaults=((), False))
+# 'kernel' (the Linux bridge). More rows (other Rx rules of adaptive mode)
+# go here; --load-forwarders selects by label.
+LoadForwarder = collections.namedtuple('LoadForwarder', 'label kind args', defaults=((),))
 LOAD_FORWARDERS = [
-    LoadForwarder('bh-l2fwd interrupt', 'bh', ('--rx-mode', 'interrupt'), rx_interrupts=True),
+    LoadForwarder('bh-l2fwd interrupt', 'bh', ('--rx-mode', 'interrupt')),
     LoadForwarder('bh-l2fwd adaptive', 'bh', ('--rx-mode', 'adaptive')),  # the default rule, defer
     LoadForwarder('bh-l2fwd adaptive rate', 'bh', ('--rx-mode', 'adaptive', '--rx-rule', 'rate')),
     LoadForwarder('bh-l2fwd poll', 'bh', ('--rx-mode', 'poll')),
@@ -138,14 +135,14 @@ LOAD_FORWARDERS = [
 NO_MAC_UPDATING = ('--no-mac-updating',)
 
 # driver: the PMD; veth: its ports sit on veth pairs (else it makes its own
-# interfaces, taps); no_rx_interrupts: why interrupt mode cannot run on it, or None.
-PortType = collections.namedtuple('PortType', 'driver veth no_rx_interrupts')
+# interfaces, taps). Interrupt mode runs on all three: net_af_packet and
+# net_af_xdp have no Rx interrupt in DPDK 22.11, and bh-l2fwd sleeps on
+# their queues' sockets instead (lib/net/port/doorbell.cpp).
+PortType = collections.namedtuple('PortType', 'driver veth')
 PORT_TYPES = {
-    'tap': PortType('net_tap', False, None),
-    'af_packet': PortType('net_af_packet', True, 'net_af_packet has no Rx interrupts in DPDK 22.11 '
-                                                  '(bh-l2fwd refuses interrupt mode on it)'),
-    'af_xdp': PortType('net_af_xdp', True, 'net_af_xdp has no Rx interrupts in DPDK 22.11 '
-                                           '(bh-l2fwd refuses interrupt mode on it)'),
+    'tap': PortType('net_tap', False),
+    'af_packet': PortType('net_af_packet', True),
+    'af_xdp': PortType('net_af_xdp', True),
 }
 DEFAULT_RATES = '0,1,10,20,50,100,max'
 MAX = 'max'
@@ -561,15 +558,8 @@ POINT_KEYS = ('offered_kpps', 'received_kpps', 'loss', 'socket_drops', 'link_dro
 
 
 def load_port(bench, a, rig, port, rows):
-    """Every forwarder of @rows that can run on @port, alternating, @a.load_rounds times."""
-    res = {'driver': PORT_TYPES[port].driver, 'skipped': {}, 'forwarders': {}}
-    runnable = []
-    for row in rows:
-        if row.rx_interrupts and PORT_TYPES[port].no_rx_interrupts:
-            res['skipped'][row.label] = PORT_TYPES[port].no_rx_interrupts
-            log(f'  {row.label} on {port}: skipped: {PORT_TYPES[port].no_rx_interrupts}')
-        else:
-            runnable.append(row)
+    """Every forwarder of @rows on @port, alternating, @a.load_rounds times."""
+    res = {'driver': PORT_TYPES[port].driver, 'forwarders': {}}
     latency = {}
 
     def run_one(row, r):
@@ -582,7 +572,7 @@ def load_port(bench, a, rig, port, rows):
         for rate, p in got['points'].items():
             log(f'  round {r + 1}: {port} {row.label:20s} {rate_label(rate):>5s} kpps: {point_text(p)}')
         return got['points']
-    for row, runs in harness.alternating(runnable, a.load_rounds, run_one).items():
+    for row, runs in harness.alternating(rows, a.load_rounds, run_one).items():
         res['forwarders'][row.label] = {
             'args': list(row.args), 'latency': latency.get(row.label),
             'points': [{'rate_kpps': rate, **harness.summarise([r[rate] for r in runs], POINT_KEYS)}
@@ -695,8 +685,6 @@ def report(load):
     for port, res in load['ports'].items():
         fwds = res['forwarders']
         lines += [f'### {res["driver"]}', '']
-        for label, reason in res['skipped'].items():
-            lines += [f'{label}: not run: {reason}.', '']
         if not fwds:
             continue
         lines += [f'![CPU against offered load on {res["driver"]}](cpu-load-{port}.png)', '',

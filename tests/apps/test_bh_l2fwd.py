@@ -926,6 +926,17 @@ class KernelTraffic(L2fwdTest):
         app = self.start(vdevs, [*TWO_PORTS, '--no-mac-updating'])
         self.pass_traffic_and_stop(app, 'net_af_packet on veth')
 
+    def test_l2fwd_af_packet_interrupt_mode_sleeps_on_the_queue_socket(self):
+        # No Rx interrupt in DPDK 22.11's PMD: the lcore sleeps on the queue's socket (its Rx doorbell).
+        vdevs = [f'net_af_packet{i},iface={self.veth_into(ns, addr, i)}'
+                 for i, (ns, addr) in enumerate(zip(self.ns, (ADDR1, ADDR2)))]
+        app = self.start(vdevs, [*TWO_PORTS, '--no-mac-updating', '--rx-mode', 'interrupt'])
+        self.pass_traffic_and_stop(app, 'net_af_packet on veth, interrupt mode')
+        self.assertIn('(net_af_packet, interrupt)', open(app.out_path).read())
+        summary = app.summary()
+        self.assertGreater(summary['lcores'][FWD_LCORE]['interrupts'], 0,
+                           f'no wake-up came from the queue sockets\n{app.report()}')
+
     def test_l2fwd_tap_interrupt_mode_passes_kernel_traffic(self):
         taps = [f'{NAME_BASE}t{i}' for i in (0, 1)]
         app = self.start([f'net_tap{i},iface={tap}' for i, tap in enumerate(taps)],

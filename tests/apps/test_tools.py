@@ -434,6 +434,16 @@ class AfXdp(l2fwd.L2fwdTest):
         self.pass_traffic_and_stop(app, 'net_af_xdp on veth, adaptive')
         self.assertIn('(net_af_xdp, adaptive, rule defer)', open(app.out_path).read())
 
+    def test_l2fwd_af_xdp_interrupt_mode_sleeps_on_the_queue_socket(self):
+        # No Rx interrupt in DPDK 22.11's PMD: the lcore sleeps on the queue's XDP socket (its Rx doorbell).
+        vdevs = [f'net_af_xdp{i},iface={self.veth_into(ns, addr, i)}'
+                 for i, (ns, addr) in enumerate(zip(self.ns, (l2fwd.ADDR1, l2fwd.ADDR2)))]
+        app = self.start(vdevs, [*l2fwd.TWO_PORTS, '--no-mac-updating', '--rx-mode', 'interrupt', '-T', '1'])
+        self.pass_traffic_and_stop(app, 'net_af_xdp on veth, interrupt mode')
+        self.assertIn('(net_af_xdp, interrupt)', open(app.out_path).read())
+        self.assertGreater(app.summary()['lcores'][l2fwd.FWD_LCORE]['interrupts'], 0,
+                           f'no wake-up came from the queue sockets\n{app.report()}')
+
 
 def main():
     global EXPORTER

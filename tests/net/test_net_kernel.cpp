@@ -3,14 +3,16 @@
  * SPEC section 8 with real kernel traffic: two network namespaces this test
  * makes, joined only through an lcore that forwards between two ports
  * (net_tap, or net_af_packet or net_af_xdp on veth pairs). Interrupt mode
- * must sleep when idle and wake on traffic; adaptive mode must switch both
- * ways, or back off on a PMD without Rx interrupts.
+ * must sleep when idle and wake on traffic (on net_af_packet and
+ * net_af_xdp, on the queue's socket: its Rx doorbell); adaptive mode must
+ * switch both ways.
  */
 #include <cinttypes>
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 #include <thread>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <rte_dev.h>
@@ -231,39 +233,106 @@ TEST_F(net_kernel_test, test_net_af_packet_on_veth_passes_kernel_traffic)
 }
 
 /*
- * net_af_xdp in DPDK 22.11 has no Rx interrupt: the run-time probe must
- * find none (interrupt mode refused), and adaptive mode must back off when
- * idle and still pass traffic. The PMD keeps the mbufs of its fill ring
- * until the pool goes, so its ports get a pool of their own.
+ * net_af_packet and net_af_xdp have no Rx interrupt in DPDK 22.11, but each
+ * queue is a kernel socket that is readable while the queue holds frames:
+ * the port's Rx doorbell (port_rx_intr_fd). Interrupt mode must sleep on it
+ * when idle and wake about once per frame, and adaptive mode must arm it
+ * instead of backing off. Without the doorbell interrupt mode is refused
+ * (-ENOTSUP) and an idle adaptive lcore backs off hundreds of times a second.
  */
-TEST_F(net_kernel_test, test_net_af_xdp_on_veth_passes_kernel_traffic_and_backs_off_when_idle)
+class net_doorbell_test : public net_kernel_test {
+protected:
+	/* Two veth ports of @p driver, in @p mode; af_xdp's keep the mbufs of their fill ring, so a pool of their own. */
+	std::pair<uint16_t, uint16_t> veth_ports(const std::string &driver, net::rx_mode mode)
+	{
+		const std::string pa = name("bpa"), pb = name("bpb");
+		const auto [va, vb] = veth_pairs(pa, pb);
+		own_pool_ = net::mempool_create(name("db_pool").c_str(), 8191);
+		EXPECT_NE(own_pool_, nullptr);
+		const uint16_t a = add_port("iface=" + va, driver + "_" + va, pa, ns1_, addr1, true, own_pool_);
+		const uint16_t b = add_port("iface=" + vb, driver + "_" + vb, pb, ns2_, addr2, true, own_pool_);
+		EXPECT_STREQ(net::port_driver(a), driver.c_str());
+		for (const uint16_t p : {a, b}) {
+			const int fd = net::port_rx_intr_fd(p, 0);
+			EXPECT_GE(fd, 0) << driver << ": no Rx doorbell found for port " << p;
+			int domain = -1;
+			socklen_t len = sizeof(domain);
+			EXPECT_EQ(getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len), 0);
+			EXPECT_EQ(domain, driver == "net_af_packet" ? AF_PACKET : 44 /* AF_XDP */)
+				<< "the doorbell is not the queue's socket";
+		}
+		EXPECT_NE(net::port_rx_intr_fd(a, 0), net::port_rx_intr_fd(b, 0));
+		bridge(a, b, mode);
+		return {a, b};
+	}
+
+	/* Idle CPU of the lcore over a second, in % of a CPU. */
+	double idle_cpu_pct()
+	{
+		std::this_thread::sleep_for(200ms);
+		const uint64_t cpu0 = test::thread_cpu_ns(lc_->tid());
+		std::this_thread::sleep_for(1000ms);
+		return double(test::thread_cpu_ns(lc_->tid()) - cpu0) / 1e7;
+	}
+
+	void sleeps_on_the_doorbell(const std::string &driver)
+	{
+		auto [a, b] = veth_ports(driver, net::rx_mode::interrupt);
+		ASSERT_EQ(ping("-c 2 -W 2"), 0) << "ping through " << driver << " in interrupt mode failed";
+		const double idle_pct = idle_cpu_pct();
+		const auto frames = [&] { return net::net_port_stats(a).rx + net::net_port_stats(b).rx; };
+		const uint64_t f0 = frames(), s0 = lcore_get_stats(lc_->id()).sleeps;
+		const uint64_t i0 = net::net_lcore_stats(lc_->id()).softnet.interrupts;
+		ASSERT_EQ(ping("-c 50 -i 0.02 -W 2"), 0);
+		const double nframes = double(frames() - f0);
+		const double wakeups = double(lcore_get_stats(lc_->id()).sleeps - s0);
+		const double irqs = double(net::net_lcore_stats(lc_->id()).softnet.interrupts - i0);
+		printf("%s interrupt mode on the doorbell: idle lcore CPU %.2f%%; %.0f frames, %.2f wake-ups and %.2f "
+		       "Rx interrupts per frame\n",
+		       driver.c_str(), idle_pct, nframes, wakeups / nframes, irqs / nframes);
+		EXPECT_LT(idle_pct, 2.0);
+		ASSERT_GE(nframes, 100.0);
+		EXPECT_GT(irqs / nframes, 0.5) << "the frames were not taken by the doorbell";
+		EXPECT_LT(wakeups / nframes, 2.0) << "the lcore spins on a readable socket";
+		EXPECT_LT(irqs / nframes, 1.5);
+	}
+
+	void adaptive_arms_the_doorbell(const std::string &driver)
+	{
+		veth_ports(driver, net::rx_mode::adaptive);
+		ASSERT_EQ(ping("-c 2 -W 2"), 0) << "ping through " << driver << " in adaptive mode failed";
+		const uint64_t backoffs = net::net_lcore_stats(lc_->id()).softnet.backoffs;
+		const double idle_pct = idle_cpu_pct();
+		const net::lcore_net_stats st = net::net_lcore_stats(lc_->id());
+		printf("%s adaptive on the doorbell: idle lcore CPU %.2f%%, %" PRIu64 " back-offs in the idle spell, %" PRIu64
+		       " switches to the doorbell\n",
+		       driver.c_str(), idle_pct, st.softnet.backoffs - backoffs, st.softnet.to_interrupt);
+		EXPECT_GT(st.softnet.to_interrupt, 0u) << "adaptive never armed the doorbell";
+		EXPECT_LT(st.softnet.backoffs - backoffs, 20u) << "an idle queue with a doorbell must sleep on it, not back off";
+		EXPECT_LT(idle_pct, 2.0);
+		ASSERT_EQ(ping("-f -c 2000 -W 2"), 0) << "flood ping through the adaptive lcore failed";
+		EXPECT_GT(net::net_lcore_stats(lc_->id()).softnet.to_poll, st.softnet.to_poll) << "traffic did not wake it";
+	}
+};
+
+TEST_F(net_doorbell_test, test_net_af_packet_interrupt_mode_sleeps_on_its_socket_and_wakes_once_per_frame)
 {
-	const std::string pa = name("bpa"), pb = name("bpb");
-	const auto [va, vb] = veth_pairs(pa, pb);
-	own_pool_ = net::mempool_create(name("xdp_pool").c_str(), 8191);
-	ASSERT_NE(own_pool_, nullptr);
-	const uint16_t a = add_port("iface=" + va, "net_af_xdp_" + va, pa, ns1_, addr1, true, own_pool_);
-	const uint16_t b = add_port("iface=" + vb, "net_af_xdp_" + vb, pb, ns2_, addr2, true, own_pool_);
-	ASSERT_STREQ(net::port_driver(a), "net_af_xdp");
-	EXPECT_EQ(net::port_rx_intr_fd(a, 0), -ENOTSUP);
-	forward_to to_b(b);
-	EXPECT_EQ(net::net_add_rxq({a, 0, lc_->id(), net::rx_mode::interrupt, &to_b}), -ENOTSUP)
-		<< "interrupt mode accepted on a PMD without Rx interrupts";
-	bridge(a, b, net::rx_mode::adaptive);
-	ASSERT_EQ(ping(), 0) << "ping through net_af_xdp on veth failed";
-	EXPECT_GT(net::net_port_stats(a).rx, 0u);
-	EXPECT_GT(net::net_port_stats(b).tx, 0u);
-	std::this_thread::sleep_for(200ms);
-	const uint64_t backoffs = net::net_lcore_stats(lc_->id()).softnet.backoffs;
-	const uint64_t cpu0 = test::thread_cpu_ns(lc_->tid());
-	std::this_thread::sleep_for(1000ms);
-	const double idle_pct = double(test::thread_cpu_ns(lc_->tid()) - cpu0) / 1e7;
-	const uint64_t more = net::net_lcore_stats(lc_->id()).softnet.backoffs - backoffs;
-	printf("net_af_xdp adaptive: lcore CPU over an idle second %.2f%%, %" PRIu64 " back-off sleeps\n", idle_pct,
-	       more);
-	EXPECT_GT(more, 100u) << "an idle adaptive queue without Rx interrupts must back off";
-	EXPECT_LT(idle_pct, 10.0);
-	EXPECT_EQ(ping("-c 2 -W 2"), 0) << "no traffic after the idle second";
+	sleeps_on_the_doorbell("net_af_packet");
+}
+
+TEST_F(net_doorbell_test, test_net_af_packet_adaptive_arms_its_socket_instead_of_backing_off)
+{
+	adaptive_arms_the_doorbell("net_af_packet");
+}
+
+TEST_F(net_doorbell_test, test_net_af_xdp_interrupt_mode_sleeps_on_its_socket_and_wakes_once_per_frame)
+{
+	sleeps_on_the_doorbell("net_af_xdp");
+}
+
+TEST_F(net_doorbell_test, test_net_af_xdp_adaptive_arms_its_socket_instead_of_backing_off)
+{
+	adaptive_arms_the_doorbell("net_af_xdp");
 }
 
 } // namespace

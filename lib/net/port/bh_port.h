@@ -99,10 +99,17 @@ int port_stop(uint16_t port) noexcept;
 
 /**
  * The Rx interrupt fd of a started port's queue, probed at run time (never
- * assumed from the driver).
- * @return the fd, or -ENOTSUP if the queue has none.
+ * assumed from the driver). Where the PMD has no Rx interrupt but its queue
+ * is a kernel socket (net_af_packet, net_af_xdp in DPDK 22.11), the fd is
+ * that socket: a doorbell, readable while the queue holds frames, which the
+ * lcore may sleep on exactly as on an interrupt (nothing is read from it;
+ * the enable/disable calls of ethdev fail on it and are not needed, since
+ * its readiness is level-triggered).
+ * @return the fd, owned by the PMD (valid until the port stops), or
+ *         -ENOTSUP if the queue has neither.
  * @context Main thread, after port_start().
- * @cost rte_eth_dev_rx_intr_ctl_q_get_fd().
+ * @cost rte_eth_dev_rx_intr_ctl_q_get_fd(); for a doorbell a few system
+ *       calls (getsockopt, or a sock_diag dump and a scan of /proc/self/fd).
  */
 int port_rx_intr_fd(uint16_t port, uint16_t queue) noexcept;
 

@@ -13,6 +13,7 @@
 #include "bh_port.h"
 #include "bh_workqueue.h"
 #include "log_private.h"
+#include "port_private.h"
 
 namespace bh::net {
 
@@ -146,7 +147,7 @@ int port_configure(uint16_t port, const port_conf &c, rte_mempool *pool) noexcep
 		return pmd_error("adjusting descriptor counts", port, rc);
 	const int socket = rte_eth_dev_socket_id(port);
 	for (uint16_t q = 0; q < c.rx_queues; q++)
-		if (const int rc = rte_eth_rx_queue_setup(port, q, rxd, socket, nullptr, pool))
+		if (const int rc = detail::rx_queue_setup(port, q, rxd, socket, pool))
 			return pmd_error("rte_eth_rx_queue_setup", port, rc);
 	for (uint16_t q = 0; q < c.tx_queues; q++)
 		if (const int rc = rte_eth_tx_queue_setup(port, q, txd, socket, nullptr))
@@ -176,8 +177,10 @@ int port_stop(uint16_t port) noexcept
 
 int port_rx_intr_fd(uint16_t port, uint16_t queue) noexcept
 {
-	const int fd = rte_eth_dev_is_valid_port(port) ? rte_eth_dev_rx_intr_ctl_q_get_fd(port, queue) : -1;
-	return fd >= 0 ? fd : -ENOTSUP;
+	if (!rte_eth_dev_is_valid_port(port))
+		return -ENOTSUP;
+	const int fd = rte_eth_dev_rx_intr_ctl_q_get_fd(port, queue);
+	return fd >= 0 ? fd : detail::rx_doorbell(port, queue);
 }
 
 int port_watch_link(uint16_t port, workqueue *wq, link_handler h, void *data) noexcept
