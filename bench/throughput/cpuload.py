@@ -123,8 +123,8 @@ TRAFFIC_CPU = '0'          # iperf3 and ping; the forwarder is on harness.FWD_LC
 LoadForwarder = collections.namedtuple('LoadForwarder', 'label kind args', defaults=((),))
 LOAD_FORWARDERS = [
     LoadForwarder('bh-l2fwd interrupt', 'bh', ('--rx-mode', 'interrupt')),
-    LoadForwarder('bh-l2fwd adaptive', 'bh', ('--rx-mode', 'adaptive')),  # the default rule, defer
-    LoadForwarder('bh-l2fwd adaptive rate', 'bh', ('--rx-mode', 'adaptive', '--rx-rule', 'rate')),
+    LoadForwarder('bh-l2fwd adaptive', 'bh', ('--rx-mode', 'adaptive')),  # the default rule, rate
+    LoadForwarder('bh-l2fwd adaptive defer', 'bh', ('--rx-mode', 'adaptive', '--rx-rule', 'defer')),
     LoadForwarder('bh-l2fwd poll', 'bh', ('--rx-mode', 'poll')),
     LoadForwarder('DPDK l2fwd', 'l2fwd'),
     # bh-bridge learns the namespaces' addresses and forwards known unicast: issue 18's row beside the Linux bridge.

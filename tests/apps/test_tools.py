@@ -432,7 +432,7 @@ class AfXdp(l2fwd.L2fwdTest):
         # Poll mode would take a whole CPU.
         self.assertLess(idle, 10, f'idle adaptive worker on af_xdp does not sleep\n{app.report()}')
         self.pass_traffic_and_stop(app, 'net_af_xdp on veth, adaptive')
-        self.assertIn('(net_af_xdp, adaptive, rule defer)', open(app.out_path).read())
+        self.assertIn('(net_af_xdp, adaptive, rule rate)', open(app.out_path).read())
 
     def test_l2fwd_af_xdp_interrupt_mode_sleeps_on_the_queue_socket(self):
         # No Rx interrupt in DPDK 22.11's PMD: the lcore sleeps on the queue's XDP socket (its Rx doorbell).

@@ -109,6 +109,7 @@ TEST_F(napi_machine, test_napi_an_interrupt_that_brings_nothing_is_retried_befor
 TEST_F(napi_machine, test_napi_defer_rule_polls_dense_work_again_after_its_window_then_arms)
 {
 	net::napi_switch sw;
+	sw.rule = net::napi_rule::defer;
 	sw.defer_ns = 50000;
 	sw.defer_polls = 2;
 	set(rx_mode::adaptive, sw);
@@ -126,7 +127,9 @@ TEST_F(napi_machine, test_napi_defer_rule_polls_dense_work_again_after_its_windo
 
 TEST_F(napi_machine, test_napi_defer_rule_keeps_polling_while_polls_bring_half_a_weight)
 {
-	set(rx_mode::adaptive);
+	net::napi_switch sw;
+	sw.rule = net::napi_rule::defer;
+	set(rx_mode::adaptive, sw);
 	EXPECT_EQ(woken_at(0, 32).next, napi_next::keep_polling) << "32 of a weight of 64: near full load";
 	EXPECT_EQ(c_.state.load(), napi_state::polling);
 	EXPECT_EQ(at(1, 40).next, napi_next::keep_polling);
@@ -135,7 +138,9 @@ TEST_F(napi_machine, test_napi_defer_rule_keeps_polling_while_polls_bring_half_a
 
 TEST_F(napi_machine, test_napi_defer_rule_arms_at_once_for_sparse_work)
 {
-	set(rx_mode::adaptive);
+	net::napi_switch sw;
+	sw.rule = net::napi_rule::defer;
+	set(rx_mode::adaptive, sw);
 	for (uint64_t t : {0, 1000, 2000, 3000})
 		EXPECT_EQ(woken_at(t, 1).next, napi_next::rearm) << "work 1 ms apart is cheapest on interrupts";
 }
@@ -312,6 +317,7 @@ TEST_F(napi_top_test, test_napi_interrupt_mode_sleeps_on_its_fd_and_wakes_when_i
 TEST_F(napi_top_test, test_napi_defer_rule_takes_dense_traffic_in_batches_between_sleeps)
 {
 	net::napi_switch sw;
+	sw.rule = net::napi_rule::defer;
 	sw.defer_ns = 200000;
 	ASSERT_EQ(net::napi_add(src_.n, lcore(), rx_mode::adaptive, sw, src_.irq()), 0);
 	go();

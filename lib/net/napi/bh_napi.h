@@ -66,7 +66,7 @@ enum class napi_rule {
 
 /** An adaptive context's switching settings (napi_add()). */
 struct napi_switch {
-	napi_rule rule = napi_rule::defer; /**< see napi_rule */
+	napi_rule rule = napi_rule::rate; /**< see napi_rule (docs/design.md: why rate is the default) */
 	uint64_t defer_ns = 50000;         /**< defer: the window, 1 us .. 10 ms */
 	unsigned defer_polls = 2;          /**< defer: empty polls, defer_ns apart, before arming; 0 .. 1000 */
 	unsigned rate_hi = 8;              /**< rate: packets in one poll that start polling; 1 .. weight */
