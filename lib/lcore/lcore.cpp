@@ -415,8 +415,6 @@ int lcore_request_irq(int fd, irq_handler handler, void *data) noexcept
 		return -err;
 	}
 	*r = irq_reg{fd, handler, data};
-	/* A PMD that signals its queue's data (net_tap) signals this thread, not the others. */
-	detail::unblock_io_signals();
 	return 0;
 }
 

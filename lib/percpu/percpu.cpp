@@ -91,12 +91,6 @@ void bh::detail::block_io_signals() noexcept
 	pthread_sigmask(SIG_BLOCK, &set, nullptr);
 }
 
-void bh::detail::unblock_io_signals() noexcept
-{
-	const sigset_t set = io_signals();
-	pthread_sigmask(SIG_UNBLOCK, &set, nullptr);
-}
-
 void bh::detail::kthread_setup(const kthread_attr &a) noexcept
 {
 	block_io_signals();

@@ -70,13 +70,15 @@ namespace bh::detail {
 
 /*
  * The signals some PMDs raise when a queue has data (net_tap's Rx trigger:
- * SIGIO or a real-time signal, sent to the process, taken by whichever
- * thread does not block it). Only the lcore that owns such a queue should
- * be woken by them: every thread the framework makes blocks them, so does
- * bh::eal_init() before the EAL makes its threads, and an lcore unblocks
- * them when it requests an irq. Process context; a system call.
+ * SIGIO or a real-time signal per frame, sent to the process, taken by
+ * whichever thread does not block it). No thread of the framework takes
+ * them: every thread it makes blocks them, and so does bh::eal_init()
+ * before the EAL makes its threads. net_tap then reads its queue on every
+ * receive (its trigger never moves), and an lcore that sleeps does so on
+ * the queue's fd, readable while frames wait; taken by the lcore, one
+ * signal per frame cost it 60-65 points of a CPU at 100 kpps on tap
+ * (docs/benchmarks.md). Process context; a system call.
  */
 void block_io_signals() noexcept;
-void unblock_io_signals() noexcept;
 
 } // namespace bh::detail

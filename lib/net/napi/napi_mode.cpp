@@ -38,9 +38,10 @@ constexpr unsigned max_defer_polls = 1000;
 /*
  * Retries, 10 to 80 us apart, after an interrupt whose poll found nothing
  * before the interrupt is armed again. net_tap's fd is readable as soon as
- * a frame is queued, but its receive returns nothing until the PMD's
- * signal handler has run: re-arming at once would make the lcore spin on
- * the readable fd meanwhile.
+ * a frame is queued, but if a thread takes its Rx signal (the framework's
+ * do not; a program's own may), its receive returns nothing until the
+ * PMD's signal handler has run: re-arming at once would make the lcore
+ * spin on the readable fd meanwhile.
  */
 constexpr unsigned spurious_retries = 4;
 
