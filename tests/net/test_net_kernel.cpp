@@ -149,6 +149,22 @@ protected:
 		return sh("ip netns exec " + ns1_ + " ping " + extra + " " + addr2);
 	}
 
+	struct per_frame {
+		double frames, wakeups, irqs; /* frames forwarded; the lcore's wake-ups and Rx interrupts per frame */
+	};
+
+	/* 50 pings 20 ms apart (100 frames) through ports @p a and @p b, and what the lcore did for them. */
+	per_frame ping_per_frame(uint16_t a, uint16_t b)
+	{
+		const auto frames = [&] { return net::net_port_stats(a).rx + net::net_port_stats(b).rx; };
+		const uint64_t f0 = frames(), s0 = lcore_get_stats(lc_->id()).sleeps;
+		const uint64_t i0 = net::net_lcore_stats(lc_->id()).softnet.interrupts;
+		EXPECT_EQ(ping("-c 50 -i 0.02 -W 2"), 0);
+		const double n = double(frames() - f0);
+		return {n, double(lcore_get_stats(lc_->id()).sleeps - s0) / n,
+			double(net::net_lcore_stats(lc_->id()).softnet.interrupts - i0) / n};
+	}
+
 	std::string ns1_ = name("bhn1_"), ns2_ = name("bhn2_");
 	rte_mempool *own_pool_ = nullptr; /* freed after the ports are removed */
 	std::vector<std::string> vdevs_;
@@ -185,18 +201,12 @@ TEST_F(net_kernel_test, test_net_tap_interrupt_mode_wakes_about_once_per_frame)
 	bridge(a, b, net::rx_mode::interrupt);
 	ASSERT_EQ(ping("-c 2 -W 2"), 0);
 	std::this_thread::sleep_for(100ms);
-	const auto frames = [&] { return net::net_port_stats(a).rx + net::net_port_stats(b).rx; };
-	const uint64_t f0 = frames(), s0 = lcore_get_stats(lc_->id()).sleeps;
-	const uint64_t i0 = net::net_lcore_stats(lc_->id()).softnet.interrupts;
-	ASSERT_EQ(ping("-c 50 -i 0.02 -W 2"), 0);
-	const double nframes = double(frames() - f0);
-	const double wakeups = double(lcore_get_stats(lc_->id()).sleeps - s0);
-	const double irqs = double(net::net_lcore_stats(lc_->id()).softnet.interrupts - i0);
-	printf("net_tap interrupt mode: %.0f frames, %.2f wake-ups and %.2f Rx interrupts per frame\n", nframes,
-	       wakeups / nframes, irqs / nframes);
-	ASSERT_GE(nframes, 100.0);
-	EXPECT_LT(wakeups / nframes, 2.0) << "the lcore spins on a readable tap fd";
-	EXPECT_LT(irqs / nframes, 1.5);
+	const per_frame f = ping_per_frame(a, b);
+	printf("net_tap interrupt mode: %.0f frames, %.2f wake-ups and %.2f Rx interrupts per frame\n", f.frames,
+	       f.wakeups, f.irqs);
+	ASSERT_GE(f.frames, 100.0);
+	EXPECT_LT(f.wakeups, 2.0) << "the lcore spins on a readable tap fd";
+	EXPECT_LT(f.irqs, 1.5);
 }
 
 TEST_F(net_kernel_test, test_net_tap_adaptive_polls_under_load_and_sleeps_when_idle)
@@ -280,21 +290,15 @@ protected:
 		auto [a, b] = veth_ports(driver, net::rx_mode::interrupt);
 		ASSERT_EQ(ping("-c 2 -W 2"), 0) << "ping through " << driver << " in interrupt mode failed";
 		const double idle_pct = idle_cpu_pct();
-		const auto frames = [&] { return net::net_port_stats(a).rx + net::net_port_stats(b).rx; };
-		const uint64_t f0 = frames(), s0 = lcore_get_stats(lc_->id()).sleeps;
-		const uint64_t i0 = net::net_lcore_stats(lc_->id()).softnet.interrupts;
-		ASSERT_EQ(ping("-c 50 -i 0.02 -W 2"), 0);
-		const double nframes = double(frames() - f0);
-		const double wakeups = double(lcore_get_stats(lc_->id()).sleeps - s0);
-		const double irqs = double(net::net_lcore_stats(lc_->id()).softnet.interrupts - i0);
+		const per_frame f = ping_per_frame(a, b);
 		printf("%s interrupt mode on the doorbell: idle lcore CPU %.2f%%; %.0f frames, %.2f wake-ups and %.2f "
 		       "Rx interrupts per frame\n",
-		       driver.c_str(), idle_pct, nframes, wakeups / nframes, irqs / nframes);
+		       driver.c_str(), idle_pct, f.frames, f.wakeups, f.irqs);
 		EXPECT_LT(idle_pct, 2.0);
-		ASSERT_GE(nframes, 100.0);
-		EXPECT_GT(irqs / nframes, 0.5) << "the frames were not taken by the doorbell";
-		EXPECT_LT(wakeups / nframes, 2.0) << "the lcore spins on a readable socket";
-		EXPECT_LT(irqs / nframes, 1.5);
+		ASSERT_GE(f.frames, 100.0);
+		EXPECT_GT(f.irqs, 0.5) << "the frames were not taken by the doorbell";
+		EXPECT_LT(f.wakeups, 2.0) << "the lcore spins on a readable socket";
+		EXPECT_LT(f.irqs, 1.5);
 	}
 
 	void adaptive_arms_the_doorbell(const std::string &driver)
