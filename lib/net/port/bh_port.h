@@ -109,7 +109,9 @@ int port_stop(uint16_t port) noexcept;
  *         -ENOTSUP if the queue has neither.
  * @context Main thread, after port_start().
  * @cost rte_eth_dev_rx_intr_ctl_q_get_fd(); for a doorbell a few system
- *       calls (getsockopt, or a sock_diag dump and a scan of /proc/self/fd).
+ *       calls (getsockopt, getsockname). net_af_xdp's is noted while
+ *       port_configure() sets its queues up, by scanning /proc/self/fd
+ *       before and after each.
  */
 int port_rx_intr_fd(uint16_t port, uint16_t queue) noexcept;
 

@@ -33,6 +33,7 @@
 
 #include <rte_ethdev.h>
 
+#include "bh_port.h"
 #include "log_private.h"
 #include "port_private.h"
 
@@ -96,11 +97,11 @@ std::vector<int> sockets_of(int domain)
 /* [main thread] The XDP socket each net_af_xdp Rx queue's set-up opened, -1 where none was seen. */
 std::vector<int> xdp_fds[RTE_MAX_ETHPORTS];
 
-bool is_af_xdp(uint16_t port)
+/* net_af_xdp: the socket its queue's set-up opened, if it is still an XDP socket. */
+int af_xdp_doorbell(uint16_t port, uint16_t queue)
 {
-	rte_eth_dev_info info{};
-	return rte_eth_dev_info_get(port, &info) == 0 && info.driver_name &&
-	       std::string_view(info.driver_name) == "net_af_xdp";
+	const std::vector<int> &fds = xdp_fds[port];
+	return queue < fds.size() && fds[queue] >= 0 && sock_domain(fds[queue]) == AF_XDP ? fds[queue] : -ENOTSUP;
 }
 
 } // namespace
@@ -113,7 +114,7 @@ bool is_af_xdp(uint16_t port)
  */
 int rx_queue_setup(uint16_t port, uint16_t queue, uint16_t nb_desc, int socket, rte_mempool *pool) noexcept
 {
-	if (!is_af_xdp(port))
+	if (std::string_view(port_driver(port)) != "net_af_xdp")
 		return rte_eth_rx_queue_setup(port, queue, nb_desc, socket, nullptr, pool);
 	std::vector<int> before = sockets_of(AF_XDP);
 	const int rc = rte_eth_rx_queue_setup(port, queue, nb_desc, socket, nullptr, pool);
@@ -139,10 +140,7 @@ int rx_doorbell(uint16_t port, uint16_t queue) noexcept
 	if (drv == "net_af_packet")
 		fd = af_packet_doorbell(port, queue, info.if_index);
 	else if (drv == "net_af_xdp")
-		fd = queue < xdp_fds[port].size() && xdp_fds[port][queue] >= 0 &&
-				     sock_domain(xdp_fds[port][queue]) == AF_XDP
-			     ? xdp_fds[port][queue]
-			     : -ENOTSUP;
+		fd = af_xdp_doorbell(port, queue);
 	else
 		return -ENOTSUP;
 	if (fd < 0)
