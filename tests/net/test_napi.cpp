@@ -65,6 +65,14 @@ protected:
 		EXPECT_EQ(v.until, t0_ + us(t));
 		EXPECT_EQ(c_.state.load(), napi_state::backing_off);
 	}
+	/* Empty polls from @p t microseconds on, one a microsecond, that keep polling before one arms. */
+	unsigned empty_polls_kept(uint64_t t)
+	{
+		unsigned kept = 0;
+		while (kept < 100 && at(t + kept, 0).next == napi_next::keep_polling)
+			kept++;
+		return kept;
+	}
 	net::softnet_stat counters() const { return net::softnet_get(0); }
 
 	const uint64_t t0_ = uint64_t(1) << 40;
@@ -156,12 +164,26 @@ TEST_F(napi_machine, test_napi_rate_rule_polls_from_a_big_burst_until_the_averag
 	EXPECT_EQ(woken_at(100, 10).next, napi_next::keep_polling);
 	EXPECT_EQ(c_.state.load(), napi_state::polling);
 	EXPECT_EQ(at(101, 4).next, napi_next::keep_polling) << "the average is still above rate_lo";
-	unsigned empty = 0;
-	while (at(102 + empty, 0).next == napi_next::keep_polling && empty < 100)
-		empty++;
-	EXPECT_GE(empty, 5u) << "left polling before the average fell";
-	EXPECT_LE(empty, 20u) << "the average does not fall";
+	/* 10 then 4: an average of 9.25, halved by each empty poll, is under 2 at the third. */
+	EXPECT_EQ(empty_polls_kept(102), 2u);
 	EXPECT_EQ(c_.state.load(), napi_state::armed);
+}
+
+TEST_F(napi_machine, test_napi_rate_rule_at_full_load_keeps_polling_through_a_few_empty_polls)
+{
+	net::napi_switch sw;
+	sw.rule = net::napi_rule::rate;
+	set(rx_mode::adaptive, sw);
+	EXPECT_EQ(woken_at(0, 64).next, napi_next::keep_polling);
+	/* An average of 64 halves to under 2 at the sixth empty poll in a row. */
+	EXPECT_EQ(empty_polls_kept(1), 5u);
+	EXPECT_EQ(c_.state.load(), napi_state::armed);
+	/* Full weights with an empty poll between each two: a lone empty poll is no idle spell. */
+	EXPECT_EQ(woken_at(100, 64).next, napi_next::keep_polling);
+	for (uint64_t t = 101; t < 200; t += 2) {
+		EXPECT_EQ(at(t, 0).next, napi_next::keep_polling) << "at " << t << " us";
+		EXPECT_EQ(at(t + 1, 64).next, napi_next::keep_polling) << "at " << t + 1 << " us";
+	}
 }
 
 TEST_F(napi_machine, test_napi_without_an_interrupt_idle_back_off_doubles_to_the_ceiling)

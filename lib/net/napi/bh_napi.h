@@ -59,7 +59,8 @@ enum class napi_rule {
 	 * By rate, as VPP's adaptive mode: a poll that finds at least rate_hi
 	 * packets switches the context to polling on every pass, which it
 	 * keeps while the average per poll (a moving average over about 8
-	 * polls) stays at rate_lo or more; below, it arms its interrupt.
+	 * polls, halved by each empty poll) stays at rate_lo or more; below,
+	 * it arms its interrupt.
 	 */
 	rate,
 };

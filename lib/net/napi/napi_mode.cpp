@@ -94,6 +94,12 @@ void average(napi_ctl &c, int work)
 /*
  * The rate rule: a poll of rate_hi packets or more starts polling, with the
  * average seeded by it; polling lasts while the average stays at rate_lo.
+ * An empty poll halves the average instead of moving it an eighth of the
+ * way to 0: after a burst of 20 the eighths took 19 empty polls to leave (now 4),
+ * each a system call on tap and af_xdp, and made adaptive mode cost 1-3
+ * points of a CPU more than interrupt mode at 50 and 100 kpps. Full load
+ * never polls empty, and a poll with work still moves the average by an
+ * eighth, so a lone empty poll there does not end polling.
  */
 napi_verdict by_rate(napi_ctl &c, int work, uint64_t now)
 {
@@ -104,7 +110,10 @@ napi_verdict by_rate(napi_ctl &c, int work, uint64_t now)
 		c.avg16 = uint32_t(work) * 16;
 		return keep_polling(c);
 	}
-	average(c, work);
+	if (work)
+		average(c, work);
+	else
+		c.avg16 /= 2;
 	if (c.avg16 >= c.sw.rate_lo * 16)
 		return keep_polling(c);
 	c.rate_polling = false;
