@@ -153,7 +153,7 @@ TEST_F(napi_machine, test_napi_defer_rule_arms_at_once_for_sparse_work)
 		EXPECT_EQ(woken_at(t, 1).next, napi_next::rearm) << "work 1 ms apart is cheapest on interrupts";
 }
 
-TEST_F(napi_machine, test_napi_rate_rule_polls_from_a_big_burst_until_the_average_falls)
+TEST_F(napi_machine, test_napi_rate_rule_polls_while_the_average_burst_is_high)
 {
 	net::napi_switch sw;
 	sw.rule = net::napi_rule::rate;
@@ -161,11 +161,13 @@ TEST_F(napi_machine, test_napi_rate_rule_polls_from_a_big_burst_until_the_averag
 	sw.rate_lo = 2;
 	set(rx_mode::adaptive, sw);
 	EXPECT_EQ(woken_at(0, 3).next, napi_next::rearm) << "3 packets are under rate_hi";
-	EXPECT_EQ(woken_at(100, 10).next, napi_next::keep_polling);
+	/* The average moves an eighth of the way per poll: 0.4, then 1.6 packets. */
+	EXPECT_EQ(woken_at(100, 10).next, napi_next::rearm) << "one burst of 10 among small ones is no load";
+	EXPECT_EQ(woken_at(200, 64).next, napi_next::keep_polling) << "a full weight lifts the average to 9.4";
 	EXPECT_EQ(c_.state.load(), napi_state::polling);
-	EXPECT_EQ(at(101, 4).next, napi_next::keep_polling) << "the average is still above rate_lo";
-	/* 10 then 4: an average of 9.25, halved by each empty poll, is under 2 at the third. */
-	EXPECT_EQ(empty_polls_kept(102), 2u);
+	EXPECT_EQ(at(201, 4).next, napi_next::keep_polling) << "8.8 is still above rate_lo";
+	/* Halved by each empty poll: 4.4, 2.2, then under 2 at the third. */
+	EXPECT_EQ(empty_polls_kept(202), 2u);
 	EXPECT_EQ(c_.state.load(), napi_state::armed);
 }
 
@@ -174,16 +176,29 @@ TEST_F(napi_machine, test_napi_rate_rule_at_full_load_keeps_polling_through_a_fe
 	net::napi_switch sw;
 	sw.rule = net::napi_rule::rate;
 	set(rx_mode::adaptive, sw);
-	EXPECT_EQ(woken_at(0, 64).next, napi_next::keep_polling);
-	/* An average of 64 halves to under 2 at the sixth empty poll in a row. */
-	EXPECT_EQ(empty_polls_kept(1), 5u);
-	EXPECT_EQ(c_.state.load(), napi_state::armed);
+	EXPECT_EQ(woken_at(0, 64).next, napi_next::keep_polling) << "one full weight from idle starts polling";
 	/* Full weights with an empty poll between each two: a lone empty poll is no idle spell. */
-	EXPECT_EQ(woken_at(100, 64).next, napi_next::keep_polling);
-	for (uint64_t t = 101; t < 200; t += 2) {
+	for (uint64_t t = 1; t < 100; t += 2) {
 		EXPECT_EQ(at(t, 0).next, napi_next::keep_polling) << "at " << t << " us";
 		EXPECT_EQ(at(t + 1, 64).next, napi_next::keep_polling) << "at " << t + 1 << " us";
 	}
+	for (uint64_t t = 100; t < 120; t++)
+		at(t, 64);
+	/* An average near 64 halves to under 2 at the fifth empty poll in a row. */
+	EXPECT_EQ(empty_polls_kept(200), 4u);
+	EXPECT_EQ(c_.state.load(), napi_state::armed);
+}
+
+TEST_F(napi_machine, test_napi_rate_rule_with_rate_hi_at_the_weight_starts_polling_under_full_weights)
+{
+	net::napi_switch sw;
+	sw.rule = net::napi_rule::rate;
+	sw.rate_hi = 64;
+	set(rx_mode::adaptive, sw);
+	unsigned polls = 1;
+	while (polls < 100 && woken_at(polls, 64).next != napi_next::keep_polling)
+		polls++;
+	EXPECT_LT(polls, 100u) << "an average that only ever moves an eighth of the way never reaches the weight";
 }
 
 TEST_F(napi_machine, test_napi_without_an_interrupt_idle_back_off_doubles_to_the_ceiling)

@@ -56,11 +56,11 @@ enum class napi_rule {
 	 */
 	defer,
 	/**
-	 * By rate, as VPP's adaptive mode: a poll that finds at least rate_hi
-	 * packets switches the context to polling on every pass, which it
-	 * keeps while the average per poll (a moving average over about 8
-	 * polls, halved by each empty poll) stays at rate_lo or more; below,
-	 * it arms its interrupt.
+	 * By rate, as VPP's adaptive mode: the average of packets per poll (a
+	 * moving average over about 8 polls, halved by each empty poll)
+	 * reaching rate_hi switches the context to polling on every pass,
+	 * which it keeps while the average stays at rate_lo or more; below, it
+	 * arms its interrupt. One poll of a full weight from idle reaches 8.
 	 */
 	rate,
 };
@@ -70,7 +70,7 @@ struct napi_switch {
 	napi_rule rule = napi_rule::rate; /**< see napi_rule (docs/design.md: why rate is the default) */
 	uint64_t defer_ns = 50000;         /**< defer: the window, 1 us .. 10 ms */
 	unsigned defer_polls = 2;          /**< defer: empty polls, defer_ns apart, before arming; 0 .. 1000 */
-	unsigned rate_hi = 8;              /**< rate: packets in one poll that start polling; 1 .. weight */
+	unsigned rate_hi = 8;              /**< rate: average packets per poll that starts polling; 1 .. weight */
 	unsigned rate_lo = 2;              /**< rate: average packets per poll that keep it; 1 .. rate_hi */
 	/**
 	 * A context without an interrupt backs off instead of arming one: each
