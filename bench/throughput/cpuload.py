@@ -403,8 +403,22 @@ def listening(pid, port):
     return False
 
 
+class Hung(Exception):
+    """An iperf3 that did not end: the point is measured again."""
+
+
+# iperf3 ends its test by a results exchange on its TCP control connection,
+# which goes through the forwarder too; at the unpaced rate the exchange
+# was once lost and the client waited for ever.
+POINT_ATTEMPTS = 3
+IPERF_TIMEOUT = 30  # s, after the end of its test
+
+
 def iperf_json(proc, what, log_path):
-    out, err = proc.communicate(timeout=30)
+    try:
+        out, err = proc.communicate(timeout=IPERF_TIMEOUT)
+    except subprocess.TimeoutExpired:
+        raise Hung(f'{what}: no result after {IPERF_TIMEOUT:g} s') from None
     with open(log_path, 'a') as f:
         f.write(f'--- {what}\n{out}\n{err}\n')
     try:
@@ -478,6 +492,18 @@ def measure_point(rig, pid, rate, a, log_path):
     return out
 
 
+def measured_again_if_hung(measure, what, log_path):
+    """@measure()'s point, called again (at most POINT_ATTEMPTS times in
+    all) while an iperf3 of it hangs."""
+    for attempt in range(1, POINT_ATTEMPTS + 1):
+        try:
+            return measure()
+        except Hung as e:
+            if attempt == POINT_ATTEMPTS:
+                die(f'{what}: {e}, {POINT_ATTEMPTS} times; see {log_path}')
+            log(f'  {what}: {e}; measured again')
+
+
 def percentile(values, p):
     """Nearest-rank percentile @p of @values."""
     v = sorted(values)
@@ -535,7 +561,8 @@ def run_forwarder(bench, a, rig, port, row, latency):
         if latency:
             out['latency'] = probe_latency(rig, a.load_probes, traffic_log)
         for rate in a.load_rates:
-            out['points'][rate] = measure_point(rig, pid, rate, a, traffic_log)
+            out['points'][rate] = measured_again_if_hung(lambda: measure_point(rig, pid, rate, a, traffic_log),
+                                                         what, traffic_log)
             if run and run.proc.poll() is not None:
                 die(f'{what}: the forwarder exited ({run.proc.returncode}) at {rate_label(rate)} kpps; see {log_path}')
     return out

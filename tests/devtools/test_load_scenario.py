@@ -129,6 +129,31 @@ class LoadScenario(unittest.TestCase):
                 self.assertNotEqual(proc.returncode, 0, err[-3000:])
                 self.assert_nothing_left(proc.pid)
 
+    def test_load_scenario_measures_a_point_again_when_iperf3_hangs(self):
+        sys.path.insert(0, os.path.dirname(RUN))
+        import cpuload
+        self.addCleanup(setattr, cpuload, 'IPERF_TIMEOUT', cpuload.IPERF_TIMEOUT)
+        cpuload.IPERF_TIMEOUT = 0.1
+        calls = []
+
+        def hang():
+            """What an iperf3 that never ends does to a measurement (one at the unpaced rate once did)."""
+            calls.append(1)
+            proc = subprocess.Popen(['sleep', '30'], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+            self.addCleanup(lambda: (proc.kill(), proc.wait(), proc.stdout.close(), proc.stderr.close()))
+            cpuload.iperf_json(proc, 'iperf3 client', os.devnull)
+
+        def hang_once():
+            if not calls:
+                hang()
+            return {'cpu': 1.0}
+        self.assertEqual(cpuload.measured_again_if_hung(hang_once, 'test', os.devnull), {'cpu': 1.0})
+        self.assertEqual(len(calls), 1)
+        calls.clear()
+        with self.assertRaises(SystemExit):
+            cpuload.measured_again_if_hung(hang, 'test', os.devnull)
+        self.assertEqual(len(calls), cpuload.POINT_ATTEMPTS)
+
     def test_load_scenario_refuses_bad_options_in_one_line(self):
         for args, named in ((['--load-ports', 'tap,vhost'], 'vhost'), (['--load-rates', '1,fast'], 'fast'),
                             (['--load-forwarders', 'bh-l2fwd turbo'], 'turbo'), (['--load-rates', '-5'], '-5')):
