@@ -131,6 +131,7 @@ class LoadScenario(unittest.TestCase):
 
     def test_load_scenario_measures_a_point_again_when_iperf3_hangs(self):
         sys.path.insert(0, os.path.dirname(RUN))
+        self.addCleanup(sys.path.remove, os.path.dirname(RUN))
         import cpuload
         self.addCleanup(setattr, cpuload, 'IPERF_TIMEOUT', cpuload.IPERF_TIMEOUT)
         cpuload.IPERF_TIMEOUT = 0.1

@@ -85,12 +85,17 @@ napi_verdict go_idle(napi_ctl &c, uint64_t now)
 }
 
 /*
- * The rate rule's moving average: 1/8 of the way to this poll's count, in
- * 1/16 packets. Upward steps round up, so that a run of full weights
- * reaches the weight itself (a rate_hi of 64 can start polling).
+ * The rate rule's moving average, in 1/16 packets: 1/8 of the way to this
+ * poll's count, or half of it for an empty poll (below). Upward steps round
+ * up, so that a run of full weights reaches the weight itself (a rate_hi
+ * of 64 can start polling).
  */
 void average(napi_ctl &c, int work)
 {
+	if (!work) {
+		c.avg16 /= 2;
+		return;
+	}
 	const int64_t avg = c.avg16, diff = int64_t(work) * 16 - avg;
 	c.avg16 = uint32_t(avg + (diff > 0 ? (diff + 7) / 8 : diff / 8));
 }
@@ -110,10 +115,7 @@ void average(napi_ctl &c, int work)
  */
 napi_verdict by_rate(napi_ctl &c, int work, uint64_t now)
 {
-	if (work)
-		average(c, work);
-	else
-		c.avg16 /= 2;
+	average(c, work);
 	if (c.avg16 >= (c.rate_polling ? c.sw.rate_lo : c.sw.rate_hi) * 16) {
 		c.rate_polling = true;
 		return keep_polling(c);
