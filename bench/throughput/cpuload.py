@@ -494,14 +494,27 @@ def measure_point(rig, pid, rate, a, log_path):
 
 def measured_again_if_hung(measure, what, log_path):
     """@measure()'s point, called again (at most POINT_ATTEMPTS times in
-    all) while an iperf3 of it hangs."""
+    all) while an iperf3 of it hangs; None if it hung every time."""
     for attempt in range(1, POINT_ATTEMPTS + 1):
         try:
             return measure()
         except Hung as e:
-            if attempt == POINT_ATTEMPTS:
-                die(f'{what}: {e}, {POINT_ATTEMPTS} times; see {log_path}')
-            log(f'  {what}: {e}; measured again')
+            log(f'  {what}: {e}' + ('; measured again' if attempt < POINT_ATTEMPTS else
+                                    f', {POINT_ATTEMPTS} times; see {log_path}'))
+    return None
+
+
+# A forwarder that passes no ping any more after its point hung would hang
+# every later point too: they are recorded as not measured, and the run
+# goes on with the next forwarder (net_af_xdp in interrupt mode once
+# stopped receiving for good at the unpaced rate: docs/benchmarks.md).
+def failed_point(rate, path_alive):
+    """The point recorded for @rate after its iperf3 hung every time, and
+    whether the forwarder's later rates can still be measured."""
+    why = f'iperf3 hung {POINT_ATTEMPTS} times at {rate_label(rate)} kpps'
+    if path_alive:
+        return {'failed': why}, True
+    return {'failed': why + '; the forwarder passed no ping after it (stopped forwarding)'}, False
 
 
 def percentile(values, p):
@@ -560,15 +573,25 @@ def run_forwarder(bench, a, rig, port, row, latency):
         out = {'points': {}}
         if latency:
             out['latency'] = probe_latency(rig, a.load_probes, traffic_log)
+        stalled = None
         for rate in a.load_rates:
-            out['points'][rate] = measured_again_if_hung(lambda: measure_point(rig, pid, rate, a, traffic_log),
-                                                         what, traffic_log)
+            if stalled:
+                out['points'][rate] = {'failed': f'not measured: {stalled}'}
+                continue
+            point = measured_again_if_hung(lambda: measure_point(rig, pid, rate, a, traffic_log), what, traffic_log)
+            if point is None:
+                point, alive = failed_point(rate, rig.ping('-c', '3', '-W', '1').returncode == 0)
+                if not alive:
+                    stalled = f'the forwarder stopped forwarding at {rate_label(rate)} kpps'
+            out['points'][rate] = point
             if run and run.proc.poll() is not None:
                 die(f'{what}: the forwarder exited ({run.proc.returncode}) at {rate_label(rate)} kpps; see {log_path}')
     return out
 
 
 def point_text(p):
+    if 'failed' in p:
+        return f'FAILED: {p["failed"]}'
     text = f'cpu {p["cpu"]:6.2f}%'
     if 'lcore_cpu' in p:
         text += f' (lcore {p["lcore_cpu"]:6.2f}%, {p["wakeups_per_s"]:8.0f} wake-ups/s)'
@@ -582,6 +605,15 @@ def point_text(p):
 
 POINT_KEYS = ('offered_kpps', 'received_kpps', 'loss', 'socket_drops', 'link_drops', 'cpu', 'lcore_cpu', 'kernel_cpu',
               'traffic_cpu', 'fwd_cpu_busy', 'wakeups_per_s', 'wakeups_per_frame')
+
+
+def summarise_point(rate, runs):
+    """Medians and spreads of @rate's measured runs; the failed ones by reason."""
+    out = {'rate_kpps': rate, **harness.summarise([r for r in runs if 'failed' not in r], POINT_KEYS)}
+    failed = [r['failed'] for r in runs if 'failed' in r]
+    if failed:
+        out['failed'] = failed
+    return out
 
 
 def load_port(bench, a, rig, port, rows):
@@ -602,8 +634,7 @@ def load_port(bench, a, rig, port, rows):
     for row, runs in harness.alternating(rows, a.load_rounds, run_one).items():
         res['forwarders'][row.label] = {
             'args': list(row.args), 'latency': latency.get(row.label),
-            'points': [{'rate_kpps': rate, **harness.summarise([r[rate] for r in runs], POINT_KEYS)}
-                       for rate in a.load_rates]}
+            'points': [summarise_point(rate, [r[rate] for r in runs]) for rate in a.load_rates]}
     return res
 
 
@@ -652,6 +683,8 @@ def plot(load, out):
             for label, r in fwds.items():
                 f.write(f'# {label}\n')
                 for i, p in enumerate(r['points']):
+                    if 'cpu' not in p:
+                        continue
                     c = p['cpu']
                     f.write(f'{i} {rate_label(p["rate_kpps"])} {c["median"]:.3f} {c["min"]:.3f} {c["max"]:.3f}\n')
                 f.write('\n\n')
@@ -733,6 +766,12 @@ def report(load):
                              f'{med(p, "kernel_cpu")} | {med(p, "traffic_cpu")} | {med(p, "fwd_cpu_busy")} | '
                              f'{med(p, "wakeups_per_s", 0)} | '
                              f'{med(p, "wakeups_per_frame", 3)} |')
+        failed = [f'- {label} at {rate_label(p["rate_kpps"])} kpps, {len(p["failed"])} of '
+                  f'{load["settings"]["rounds"]} rounds: {"; ".join(sorted(set(p["failed"])))}'
+                  for label, r in fwds.items() for p in r['points'] if p.get('failed')]
+        if failed:
+            lines += ['', 'Points not measured (the figures above are of the other rounds, n/a where none):', '',
+                      *failed]
         if any(r['latency'] for r in fwds.values()):
             lines += ['', 'First packet after 1 s idle (ping round trip):', '',
                       '| forwarder | p50 us | p99 us | probes | lost |', '|---|---|---|---|---|']

@@ -151,9 +151,35 @@ class LoadScenario(unittest.TestCase):
         self.assertEqual(cpuload.measured_again_if_hung(hang_once, 'test', os.devnull), {'cpu': 1.0})
         self.assertEqual(len(calls), 1)
         calls.clear()
-        with self.assertRaises(SystemExit):
-            cpuload.measured_again_if_hung(hang, 'test', os.devnull)
+        self.assertIsNone(cpuload.measured_again_if_hung(hang, 'test', os.devnull))
         self.assertEqual(len(calls), cpuload.POINT_ATTEMPTS)
+
+    def test_load_scenario_reports_a_point_that_hung_and_goes_on(self):
+        """A point whose iperf3 hung every time is reported, not fatal; a
+        forwarder that passes no ping after it is not measured further."""
+        sys.path.insert(0, os.path.dirname(RUN))
+        self.addCleanup(sys.path.remove, os.path.dirname(RUN))
+        import cpuload
+        point, go_on = cpuload.failed_point(cpuload.MAX, True)
+        self.assertTrue(go_on)
+        self.assertIn('hung', point['failed'])
+        point, go_on = cpuload.failed_point(cpuload.MAX, False)
+        self.assertFalse(go_on)
+        self.assertIn('stopped forwarding', point['failed'])
+        good = {'offered_kpps': 20.0, 'received_kpps': 20.0, 'loss': 0.0, 'socket_drops': 0, 'link_drops': 0,
+                'cpu': 18.0, 'kernel_cpu': 1.0, 'traffic_cpu': 30.0, 'fwd_cpu_busy': 19.0}
+        load = {'date': 'now', 'command': 'run.py', 'ports': {'af_xdp': {'driver': 'net_af_xdp', 'forwarders': {
+                    'bh-l2fwd interrupt': {'args': [], 'latency': None, 'points': [
+                        cpuload.summarise_point(20.0, [good, good]),
+                        cpuload.summarise_point(cpuload.MAX, [good, point])]}}}},
+                'settings': {'rates_kpps': [20.0, cpuload.MAX], 'rounds': 2, 'seconds': 2.0, 'warmup': 0.5,
+                             'probes': 0, 'pacing_us': 100, 'payload': 64, 'bh_args': []}}
+        text = '\n'.join(cpuload.report(load))
+        self.assertIn('bh-l2fwd interrupt at limit kpps, 1 of 2 rounds: iperf3 hung', text)
+        self.assertEqual(load['ports']['af_xdp']['forwarders']['bh-l2fwd interrupt']['points'][1]['cpu']['runs'],
+                         [18.0], 'the failed round counted in the median')
+        cpuload.plot(load, self.out)
+        self.assertTrue(os.path.exists(os.path.join(self.out, 'cpu-load-af_xdp.png')))
 
     def test_load_scenario_refuses_bad_options_in_one_line(self):
         for args, named in ((['--load-ports', 'tap,vhost'], 'vhost'), (['--load-rates', '1,fast'], 'fast'),
