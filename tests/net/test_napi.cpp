@@ -8,6 +8,7 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstring>
+#include <random>
 #include <sys/eventfd.h>
 #include <thread>
 #include <unistd.h>
@@ -46,6 +47,7 @@ protected:
 		c_.lcore = 0;
 		c_.mode = mode;
 		c_.sw = sw;
+		c_.rate_start = sw.rate_hi;
 		c_.irq.fd = fd;
 		c_.defer_cycles = detail::ns_to_cycles(sw.defer_ns);
 		c_.max_backoff_cycles = detail::ns_to_cycles(sw.max_backoff_ns);
@@ -199,6 +201,67 @@ TEST_F(napi_machine, test_napi_rate_rule_with_rate_hi_at_the_weight_starts_polli
 	while (polls < 100 && woken_at(polls, 64).next != napi_next::keep_polling)
 		polls++;
 	EXPECT_LT(polls, 100u) << "an average that only ever moves an eighth of the way never reaches the weight";
+}
+
+/*
+ * iperf3's paced load: bursts of up to 20 frames, 200 us apart at 100
+ * kpps (two in one when a wake-up comes late). Interrupt mode wakes once
+ * or a few times per burst, each poll taking what has come; a late wake-up
+ * takes a whole burst, so the polls average up to 20. Polling after one
+ * finds the queue empty until it leaves: after a few such false starts
+ * adaptive mode must decide as interrupt mode does.
+ */
+class napi_paced : public napi_machine {
+protected:
+	/*
+	 * @p bursts paced bursts from @p t us, each taken by polls woken 20 us
+	 * apart, or 1 us apart while the rule keeps polling; returns the empty
+	 * polls the rule made.
+	 */
+	unsigned paced(uint64_t t, int bursts)
+	{
+		unsigned empty = 0;
+		for (int b = 0; b < bursts; b++, t += 200) {
+			int left = std::uniform_int_distribution<int>(1, b % 50 ? 20 : 40)(rng_);
+			bool polling = false;
+			for (uint64_t now = t; left || polling; now += polling ? 1 : 20) {
+				/* Three wake-ups in four come after the whole burst has arrived. */
+				const int got = !left ? 0 : rng_() % 4 ? left : std::uniform_int_distribution<int>(1, left)(rng_);
+				left -= got;
+				const napi_next next = (polling ? at(now, got) : woken_at(now, got)).next;
+				empty += polling && !got;
+				polling = next == napi_next::keep_polling;
+				EXPECT_TRUE(polling || next == napi_next::rearm);
+			}
+		}
+		return empty;
+	}
+	std::mt19937 rng_{17};
+};
+
+TEST_F(napi_paced, test_napi_rate_rule_at_paced_bursts_stops_polling_after_a_few_false_starts)
+{
+	set(rx_mode::adaptive, net::napi_switch{});
+	/* The rule as it was polled 2389 times between these bursts. */
+	EXPECT_LT(paced(0, 10000), 20u) << "polls of an empty queue between paced bursts";
+	EXPECT_GT(c_.rate_start, 8u) << "a false start doubles the average that starts polling";
+}
+
+TEST_F(napi_paced, test_napi_rate_rule_after_false_starts_still_polls_at_full_load)
+{
+	set(rx_mode::adaptive, net::napi_switch{});
+	paced(0, 200);
+	ASSERT_GT(c_.rate_start, 8u);
+	uint64_t t = 100000;
+	unsigned polls = 0;
+	while (polls < 100 && woken_at(t++, 64).next != napi_next::keep_polling)
+		polls++;
+	EXPECT_LT(polls, 100u) << "full weights never started polling";
+	EXPECT_EQ(at(t++, 64).next, napi_next::keep_polling);
+	while (at(t++, 0).next == napi_next::keep_polling)
+		;
+	EXPECT_EQ(c_.rate_start, 8u) << "polling that found work sets the start back to rate_hi";
+	EXPECT_EQ(woken_at(t + 1000, 64).next, napi_next::keep_polling) << "one full weight from idle starts it again";
 }
 
 TEST_F(napi_machine, test_napi_without_an_interrupt_idle_back_off_doubles_to_the_ceiling)

@@ -61,6 +61,10 @@ enum class napi_rule {
 	 * reaching rate_hi switches the context to polling on every pass,
 	 * which it keeps while the average stays at rate_lo or more; below, it
 	 * arms its interrupt. One poll of a full weight from idle reaches 8.
+	 * A spell of polling whose polls found nothing (an lcore that wakes
+	 * late to paced bursts takes each whole, a big average of sparse
+	 * work) doubles the average that starts polling, up to the weight; a
+	 * spell that found work sets it back to rate_hi.
 	 */
 	rate,
 };
@@ -70,7 +74,7 @@ struct napi_switch {
 	napi_rule rule = napi_rule::rate; /**< see napi_rule (docs/design.md: why rate is the default) */
 	uint64_t defer_ns = 50000;         /**< defer: the window, 1 us .. 10 ms */
 	unsigned defer_polls = 2;          /**< defer: empty polls, defer_ns apart, before arming; 0 .. 1000 */
-	unsigned rate_hi = 8;              /**< rate: average packets per poll that starts polling; 1 .. weight */
+	unsigned rate_hi = 8;              /**< rate: average packets per poll that starts polling (see rate); 1 .. weight */
 	unsigned rate_lo = 2;              /**< rate: average packets per poll that keep it; 1 .. rate_hi */
 	/**
 	 * A context without an interrupt backs off instead of arming one: each

@@ -49,6 +49,8 @@ struct napi_ctl {
 	unsigned spurious_run = 0;            /* [X] empty polls in a row since an interrupt woke it */
 	uint32_t avg16 = 0;                   /* [X] rate: packets per poll x 16, moving average */
 	bool rate_polling = false;            /* [X] rate: polling by the rule */
+	unsigned rate_start = 0;              /* [X] rate: the average that starts polling, rate_hi .. weight */
+	unsigned polled_work = 0;             /* [X] rate: packets found by the polls kept since polling started */
 };
 
 /*
