@@ -113,7 +113,7 @@ void average(napi_ctl &c, int work)
  * empty, and a poll with work moves the average by an eighth, so a lone
  * empty poll there does not end polling.
  *
- * A big average is not yet steady work: a lcore that wakes late to paced
+ * A big average is not yet steady work: an lcore that wakes late to paced
  * bursts takes each whole, so its polls average 20 at 100 kpps, and
  * polling after one finds the queue empty until it leaves. Such a false
  * start doubles the average that starts polling next time, up to the
