@@ -15,6 +15,7 @@ Results are also written as gtest XML to the path in GTEST_OUTPUT.
 """
 
 import json
+import math
 import os
 import re
 import shutil
@@ -157,6 +158,25 @@ def result(mpps, rejected=0, disturbed=False, rtt=None):
     if rtt:
         r['rtt_ns'] = rtt
     return r
+
+
+class Probe(unittest.TestCase):
+
+    def test_a_probe_that_does_not_end_makes_the_run_far_and_leaves_no_runtime_dir(self):
+        tmp = tempfile.mkdtemp(prefix='bhprobe-')
+        self.addCleanup(shutil.rmtree, tmp, ignore_errors=True)
+        hang = os.path.join(tmp, 'pktgen')
+        with open(hang, 'w') as f:
+            f.write('#!/bin/sh\n# what a hung probe leaves: its runtime directory\nmkdir -p /var/run/dpdk/"$4"\nexec sleep 30\n')
+        os.chmod(hang, 0o755)
+        bench = run.Bench(mock.Mock(out=tmp), {'pktgen': hang})
+        self.addCleanup(shutil.rmtree, bench.tmp, ignore_errors=True)
+        with mock.patch.object(run, 'RTT_TIMEOUT', 0.5):
+            rtt = bench.probe_rtt()
+        self.assertEqual(rtt, math.inf)
+        self.assertFalse(run.near({'rtt_ns': [90.0, rtt]}), 'a run whose probe hung counted as near')
+        prefix = f'bhtp-{os.getpid()}-rtt-{bench.count}'
+        self.assertFalse(os.path.exists(f'/var/run/dpdk/{prefix}'), 'runtime directory left behind')
 
 
 class Merge(unittest.TestCase):
