@@ -60,6 +60,13 @@ class LoadScenario(unittest.TestCase):
         self.addCleanup(lambda: proc.poll() is None and (proc.kill(), proc.wait()))
         return proc
 
+    def cpuload(self):
+        """The harness's load module, imported for a test of its parts."""
+        sys.path.insert(0, os.path.dirname(RUN))
+        self.addCleanup(sys.path.remove, os.path.dirname(RUN))
+        import cpuload
+        return cpuload
+
     def assert_nothing_left(self, pid):
         """No namespace, interface or DPDK runtime directory named after harness process @pid."""
         tag = f'bhl{pid}'
@@ -130,9 +137,7 @@ class LoadScenario(unittest.TestCase):
                 self.assert_nothing_left(proc.pid)
 
     def test_load_scenario_measures_a_point_again_when_iperf3_hangs(self):
-        sys.path.insert(0, os.path.dirname(RUN))
-        self.addCleanup(sys.path.remove, os.path.dirname(RUN))
-        import cpuload
+        cpuload = self.cpuload()
         self.addCleanup(setattr, cpuload, 'IPERF_TIMEOUT', cpuload.IPERF_TIMEOUT)
         cpuload.IPERF_TIMEOUT = 0.1
         calls = []
@@ -157,9 +162,7 @@ class LoadScenario(unittest.TestCase):
     def test_load_scenario_reports_a_point_that_hung_and_goes_on(self):
         """A point whose iperf3 hung every time is reported, not fatal; a
         forwarder that passes no ping after it is not measured further."""
-        sys.path.insert(0, os.path.dirname(RUN))
-        self.addCleanup(sys.path.remove, os.path.dirname(RUN))
-        import cpuload
+        cpuload = self.cpuload()
         point, go_on = cpuload.failed_point(cpuload.MAX, True)
         self.assertTrue(go_on)
         self.assertIn('hung', point['failed'])

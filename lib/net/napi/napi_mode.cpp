@@ -124,16 +124,16 @@ napi_verdict by_rate(napi_ctl &c, int work, uint64_t now)
 	average(c, work);
 	if (c.rate_polling) {
 		if (c.avg16 >= c.sw.rate_lo * 16) {
-			c.polled_work += unsigned(work);
+			c.spell_found_work |= work > 0;
 			return keep_polling(c);
 		}
 		c.rate_polling = false;
-		c.rate_start = c.polled_work ? c.sw.rate_hi : std::min(2 * c.rate_start, unsigned(c.n->weight()));
+		c.rate_start = c.spell_found_work ? c.sw.rate_hi : std::min(2 * c.rate_start, unsigned(c.n->weight()));
 		return go_idle(c, now);
 	}
 	if (c.avg16 >= c.rate_start * 16) {
 		c.rate_polling = true;
-		c.polled_work = 0;
+		c.spell_found_work = false;
 		return keep_polling(c);
 	}
 	return go_idle(c, now);

@@ -50,7 +50,7 @@ struct napi_ctl {
 	uint32_t avg16 = 0;                   /* [X] rate: packets per poll x 16, moving average */
 	bool rate_polling = false;            /* [X] rate: polling by the rule */
 	unsigned rate_start = 0;              /* [X] rate: the average that starts polling, rate_hi .. weight */
-	unsigned polled_work = 0;             /* [X] rate: packets found by the polls kept since polling started */
+	bool spell_found_work = false;        /* [X] rate: a poll kept since polling started found work */
 };
 
 /*
