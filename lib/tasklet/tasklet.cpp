@@ -77,35 +77,6 @@ int self_wait_check(const char *fn, tasklet &t)
 	return -EDEADLK;
 }
 
-enum class taken { run, running, killed };
-
-/*
- * Takes a queued tasklet off its list for a run: SCHED to RUN in one
- * compare-and-swap where the kernel makes two locked instructions
- * (tasklet_trylock, then test_and_clear SCHED); one fewer took a schedule
- * and run from 39 to 34 ns (docs/benchmarks.md). SCHED clear
- * before the call, as the kernel's: a schedule during the call queues it
- * again. Release: whoever sets SCHED next may write next_, which this
- * lcore's list walk has just read. Not taken if it runs elsewhere (it
- * stays queued), or dropped, SCHED cleared, if tasklet_kill() waits for it.
- */
-taken take(tasklet &t)
-{
-	std::atomic<unsigned> &state = access::state(t);
-	unsigned s = state.load(std::memory_order_acquire);
-	for (;;) {
-		if (s & access::kill) {
-			state.fetch_and(~access::sched, std::memory_order_release);
-			return taken::killed;
-		}
-		if (s & access::run)
-			return taken::running;
-		if (state.compare_exchange_weak(s, (s | access::run) & ~access::sched, std::memory_order_acq_rel,
-						std::memory_order_acquire))
-			return taken::run;
-	}
-}
-
 void tasklet_action(list_kind kind)
 {
 	const unsigned lcore = lcore_id();
@@ -120,36 +91,34 @@ void tasklet_action(list_kind kind)
 	while (list) {
 		tasklet &t = *list;
 		list = access::next(t);
-		switch (take(t)) {
-		case taken::killed:
+		std::atomic<unsigned> &state = access::state(t);
+		if (state.load(std::memory_order_acquire) & access::kill) {
+			state.fetch_and(~access::sched, std::memory_order_release);
 			st.killed.add();
 			continue;
-		case taken::running:
-			st.requeued_running.add();
-			break;
-		case taken::run:
+		}
+		if (!(state.fetch_or(access::run, std::memory_order_acquire) & access::run)) {
 			if (access::count(t).load(std::memory_order_acquire) == 0) {
+				/*
+				 * Clear SCHED first: a schedule during the call queues it
+				 * again. Release: whoever sets SCHED next may write next_,
+				 * which this lcore's list walk has just read.
+				 */
+				state.fetch_and(~access::sched, std::memory_order_acq_rel);
 				bh_trace_tasklet_entry(lcore, &t, access::func(t));
 				tl_running = &t;
 				access::call(t);
 				tl_running = nullptr;
 				bh_trace_tasklet_exit(lcore, &t, access::func(t));
 				detail::check_context_kept(ss, pc, "tasklet", reinterpret_cast<const void *>(access::func(t)));
-				access::state(t).fetch_and(~access::run, std::memory_order_release);
+				state.fetch_and(~access::run, std::memory_order_release);
 				st.run.add();
 				continue;
 			}
+			state.fetch_and(~access::run, std::memory_order_release);
 			st.requeued_disabled.add();
-			/*
-			 * Disabled: SCHED back. A schedule in between, which found
-			 * it clear, queued the tasklet already; then it is not
-			 * queued twice.
-			 */
-			const unsigned was = access::state(t).fetch_or(access::sched, std::memory_order_acq_rel);
-			access::state(t).fetch_and(~access::run, std::memory_order_release);
-			if (was & access::sched)
-				continue;
-			break;
+		} else {
+			st.requeued_running.add();
 		}
 		l.fifo.append(t);
 		raise_softirq(list_softirq[kind]);
