@@ -235,6 +235,38 @@ TEST_F(net_test, test_net_runt_oversize_and_chained_frames_are_dropped_with_a_re
 	EXPECT_EQ(net::net_port_stats(b.id).rx_dropped + net::net_port_stats(b.id).tx_dropped, 0u);
 }
 
+/*
+ * burst_check folds check() over a burst: at each edge of the checks
+ * (runt, smallest and largest good frame, oversize, chained), a burst of
+ * good frames with that one frame in it passes exactly when check() passes
+ * the frame, wherever in the burst it sits.
+ */
+TEST(net_frames, test_net_burst_check_agrees_with_check_at_every_edge)
+{
+	constexpr uint32_t max_frame = 1518;
+	const net::rx_context ctx(0, 0, 0, max_frame);
+	struct shape {
+		uint16_t len, segs;
+	};
+	const shape shapes[] = {{0, 1}, {13, 1}, {14, 1}, {60, 1}, {max_frame, 1}, {max_frame + 1, 1}, {65535, 1},
+				{60, 2}, {60, 3}, {14, 4}};
+	for (const shape &s : shapes) {
+		for (unsigned at = 0; at < 4; at++) {
+			alignas(RTE_CACHE_LINE_SIZE) rte_mbuf m[4] = {};
+			net::burst_check checks(ctx);
+			for (unsigned i = 0; i < 4; i++) {
+				m[i].nb_segs = i == at ? s.segs : 1;
+				m[i].data_len = i == at ? s.len : 60;
+				checks.add(&m[i]);
+			}
+			const bool good = ctx.check(&m[at]) == net::drop_reason::count;
+			EXPECT_EQ(checks.ok(), good) << "data_len " << s.len << ", " << s.segs << " segments, frame " << at;
+			EXPECT_EQ(good, s.segs == 1 && s.len >= 14 && s.len <= max_frame) << "data_len " << s.len;
+		}
+	}
+	EXPECT_TRUE(net::burst_check(ctx).ok()) << "an empty burst has no bad frame";
+}
+
 /* Drops every frame it is given, as a filtering application does. */
 class drop_all : public net::packet_handler {
 public:

@@ -105,24 +105,11 @@ public:
 	 */
 	drop_reason check(const rte_mbuf *m) const noexcept
 	{
-		if (likely(frame_ok(m)))
-			return drop_reason::count;
 		if (m->nb_segs > 1)
 			return drop_reason::chained;
-		return m->data_len < RTE_ETHER_HDR_LEN ? drop_reason::runt : drop_reason::oversize;
-	}
-
-	/**
-	 * check()'s verdict as a flag, without branches: a handler that reads
-	 * every frame anyway folds it over the burst (ok &= frame_ok(m)) and
-	 * calls check() per frame only for a burst that has a bad one.
-	 * @context Any thread.
-	 * @cost Inline, three compares; reads the mbuf's first cache line.
-	 */
-	bool frame_ok(const rte_mbuf *m) const noexcept
-	{
-		/* One segment, so pkt_len is data_len (an mbuf invariant): one range check covers both ends. */
-		return (m->nb_segs == 1) & (unsigned(m->data_len - RTE_ETHER_HDR_LEN) <= max_frame_ - RTE_ETHER_HDR_LEN);
+		if (m->data_len < RTE_ETHER_HDR_LEN)
+			return drop_reason::runt;
+		return m->data_len > max_frame_ ? drop_reason::oversize : drop_reason::count;
 	}
 
 	/** Made by NET_RX for each burst. */
@@ -132,9 +119,54 @@ public:
 	}
 
 private:
+	friend class burst_check;
+
 	unsigned lcore_;
 	uint16_t port_, queue_;
 	uint32_t max_frame_;
+};
+
+/**
+ * rx_context::check() folded over a burst, without branches, for code that
+ * reads every frame anyway: add() each frame in that loop, then ok() tells
+ * whether all of them would pass; only a burst with a bad frame needs
+ * check() frame by frame. Two operations a frame: the segment counts are
+ * ORed (each is at least 1, so the OR is 1 only if every one is), and the
+ * largest length less an Ethernet header is kept (a runt's wraps round to a
+ * huge value), compared once with the limit. A one-segment frame's pkt_len
+ * is its data_len (an mbuf invariant), so data_len is the one read.
+ * Make one per burst on the stack: its limit is a copy that the handler's
+ * stores to frames cannot alias, so it stays in a register.
+ */
+class burst_check {
+public:
+	/**
+	 * @context The handler's on_burst() or NET_RX.
+	 * @cost Copies the context's limit.
+	 */
+	explicit burst_check(const rx_context &ctx) noexcept : limit_(ctx.max_frame_ - RTE_ETHER_HDR_LEN) {}
+	/**
+	 * Folds @p m in.
+	 * @context As the constructor.
+	 * @cost Inline, three or four instructions; reads the mbuf's first cache line.
+	 */
+	void add(const rte_mbuf *m) noexcept
+	{
+		segs_ |= m->nb_segs;
+		const unsigned len = unsigned(m->data_len) - RTE_ETHER_HDR_LEN;
+		longest_ = len > longest_ ? len : longest_;
+	}
+	/**
+	 * Whether every frame added passes check() (true for none).
+	 * @context As the constructor.
+	 * @cost Two compares.
+	 */
+	bool ok() const noexcept { return (segs_ == 1) & (longest_ <= limit_); }
+
+private:
+	unsigned limit_;
+	uint16_t segs_ = 1;
+	unsigned longest_ = 0;
 };
 
 /** The application's per-burst code: an l2fwd is one of these. */

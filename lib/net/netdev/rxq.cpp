@@ -33,10 +33,10 @@ using detail::tx_burst_size;
  */
 bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
 {
-	bool ok = true;
+	burst_check checks(ctx);
 	for (uint16_t i = 0; i < nb; i++)
-		ok &= ctx.frame_ok(pkts[i]);
-	return ok;
+		checks.add(pkts[i]);
+	return checks.ok();
 }
 
 void deliver(rxq &q, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
