@@ -26,6 +26,7 @@
 #include <thread>
 #include <vector>
 
+#include <smmintrin.h>
 #include <rte_cycles.h>
 #include <rte_ethdev.h>
 #include <rte_launch.h>
@@ -58,10 +59,9 @@ public:
 			if (!rte_eth_dev_is_valid_port(p))
 				continue;
 			/* 02:00:00:00:00:<tx port>, then the Tx port's own address, as l2fwd writes them. */
-			uint8_t hdr[12] = {0x02, 0, 0, 0, 0, uint8_t(p)};
+			alignas(16) uint8_t hdr[16] = {0x02, 0, 0, 0, 0, uint8_t(p)};
 			rte_eth_macaddr_get(p, reinterpret_cast<rte_ether_addr *>(&hdr[6]));
-			memcpy(&rewrite_[p].lo, hdr, 8);
-			memcpy(&rewrite_[p].hi, hdr + 8, 4);
+			rewrite_[p] = _mm_load_si128(reinterpret_cast<const __m128i *>(hdr));
 		}
 	}
 	void on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n) override
@@ -69,20 +69,25 @@ public:
 		const uint16_t out = pair_[ctx.port()];
 		if (mac_updating_) {
 			/*
-			 * Both addresses in two stores, and the checks folded over the
-			 * burst: a frame that fails them is rewritten too (its first 12
-			 * bytes are in its buffer whatever its length) and dropped after.
+			 * Both addresses in one 16-byte store of the frame's first 16
+			 * bytes with the 12 of addresses blended in (one store a frame
+			 * commits faster than two: measured in docs/benchmarks.md). The
+			 * 16 bytes are inside the buffer even for a runt: frames come
+			 * from mempool_create()'s pool, whose data room leaves 2 KB
+			 * after the headroom. The checks are folded over
+			 * the burst: a frame that fails them is rewritten too (harmless,
+			 * it is freed) and dropped after.
 			 */
-			const header h = rewrite_[out];
+			const __m128i addrs = rewrite_[out];
 			bh::net::burst_check checks(ctx);
 			/* Unrolled: the loop's own three instructions would be a quarter of a frame's. */
 #pragma GCC unroll 4
 			for (uint16_t i = 0; i < n; i++) {
 				rte_mbuf *m = pkts[i];
 				checks.add(m);
-				char *eth = rte_pktmbuf_mtod(m, char *);
-				memcpy(eth, &h.lo, sizeof(h.lo));
-				memcpy(eth + sizeof(h.lo), &h.hi, sizeof(h.hi));
+				__m128i *eth = rte_pktmbuf_mtod(m, __m128i *);
+				/* Words 0-5 (the addresses) from addrs, 6-7 (type and payload) kept. */
+				_mm_storeu_si128(eth, _mm_blend_epi16(_mm_loadu_si128(eth), addrs, 0x3f));
 			}
 			if (unlikely(!checks.ok()))
 				n = drop_bad(ctx, pkts, n);
@@ -97,12 +102,6 @@ public:
 	bool checks_frames() const noexcept override { return mac_updating_ || !frame_checks_; }
 
 private:
-	/* The 12 bytes of addresses a frame leaves by, as two words. */
-	struct header {
-		uint64_t lo;
-		uint32_t hi;
-	};
-
 	static uint16_t drop_bad(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
 	{
 		uint16_t kept = 0;
@@ -117,7 +116,8 @@ private:
 
 	const uint16_t *pair_;
 	bool mac_updating_, frame_checks_;
-	header rewrite_[RTE_MAX_ETHPORTS] = {};
+	/* The 12 bytes of addresses a frame leaves each port with, then 4 unused. */
+	__m128i rewrite_[RTE_MAX_ETHPORTS] = {};
 };
 
 /*
