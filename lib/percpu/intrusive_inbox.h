@@ -43,6 +43,13 @@ public:
 	template <class F>
 	unsigned drain(F &&f) noexcept
 	{
+		/*
+		 * An empty inbox costs a load, not a locked exchange: a push the
+		 * consumer must see came before the raise that runs it, so it is
+		 * visible here.
+		 */
+		if (!head_.load(std::memory_order_relaxed))
+			return 0;
 		T *lifo = head_.exchange(nullptr, std::memory_order_acquire);
 		T *fifo = nullptr;
 		while (lifo) {

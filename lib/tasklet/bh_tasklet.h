@@ -49,7 +49,7 @@ public:
 	 * is initialised before any code runs.
 	 */
 	constexpr tasklet(tasklet_func fn, void *data = nullptr, bool disabled = false) noexcept
-		: count_(disabled ? 1 : 0), func_(fn), data_(data)
+		: state_(disabled ? count_unit : 0), func_(fn), data_(data)
 	{
 	}
 	tasklet(const tasklet &) = delete;
@@ -72,17 +72,23 @@ public:
 	 * @context Any thread.
 	 * @cost An atomic load.
 	 */
-	int disable_count() const noexcept { return count_.load(std::memory_order_acquire); }
+	int disable_count() const noexcept { return int(state_.load(std::memory_order_acquire) >> count_shift); }
 
 private:
 	friend struct detail::tasklet_access;
 	static constexpr unsigned sched_bit = 1u << 0;
 	static constexpr unsigned run_bit = 1u << 1;
 	static constexpr unsigned kill_bit = 1u << 2; /* tasklet_kill in progress: drop, do not run */
+	static constexpr unsigned count_shift = 8;
+	static constexpr unsigned count_unit = 1u << count_shift;
 
 	tasklet *next_ = nullptr; /* owned by whoever holds SCHED: the list it is on */
-	std::atomic<unsigned> state_{0};
-	std::atomic<int> count_;
+	/*
+	 * The bits above and, from count_shift up, the disable count: in one
+	 * word, the executor takes a queued tasklet (SCHED to RUN) with one
+	 * compare-and-swap, which fails if a disable came first.
+	 */
+	std::atomic<unsigned> state_;
 	tasklet_func func_;
 	void *data_;
 };

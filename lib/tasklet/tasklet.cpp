@@ -27,12 +27,13 @@ namespace detail {
 struct tasklet_access {
 	static tasklet *&next(tasklet &t) { return t.next_; }
 	static std::atomic<unsigned> &state(tasklet &t) { return t.state_; }
-	static std::atomic<int> &count(tasklet &t) { return t.count_; }
 	static void call(tasklet &t) { t.func_(t.data_); }
 	static tasklet_func func(tasklet &t) { return t.func_; }
 	static constexpr unsigned sched = tasklet::sched_bit;
 	static constexpr unsigned run = tasklet::run_bit;
 	static constexpr unsigned kill = tasklet::kill_bit;
+	static constexpr unsigned count_shift = tasklet::count_shift;
+	static constexpr unsigned count_unit = tasklet::count_unit;
 };
 
 } // namespace detail
@@ -77,6 +78,50 @@ int self_wait_check(const char *fn, tasklet &t)
 	return -EDEADLK;
 }
 
+/* What the executor found when it came to a queued tasklet. */
+enum class taken {
+	run,              /* RUN is ours and SCHED cleared: call it */
+	killed,           /* tasklet_kill() waits: SCHED cleared, not called */
+	requeue_running,  /* it runs on another lcore: still SCHED, queue it again */
+	requeue_disabled, /* disabled: still SCHED, queue it again */
+};
+
+/*
+ * Takes a queued tasklet for running: SCHED to RUN in one compare-and-swap
+ * where Linux's tasklet_action_common() makes two locked operations
+ * (tasklet_trylock(), then tasklet_clear_sched() after reading the count).
+ * The disable count shares the word, so a tasklet_disable() either comes
+ * first and fails the exchange (the tasklet is then requeued, SCHED never
+ * cleared) or comes after and finds RUN set, and waits. A disabled
+ * tasklet's word is not written at all while it waits in its queue.
+ * acq_rel: whoever sets SCHED next may write next_, which this lcore's list
+ * walk has just read.
+ */
+taken take(tasklet &t)
+{
+	std::atomic<unsigned> &state = access::state(t);
+	unsigned s = state.load(std::memory_order_acquire);
+	for (;;) {
+		if (s & access::kill) {
+			state.fetch_and(~access::sched, std::memory_order_release);
+			return taken::killed;
+		}
+		if (s & access::run)
+			return taken::requeue_running;
+		if (s >> access::count_shift)
+			return taken::requeue_disabled;
+		if (state.compare_exchange_weak(s, (s | access::run) & ~access::sched, std::memory_order_acq_rel,
+						std::memory_order_acquire))
+			return taken::run;
+	}
+}
+
+void requeue(tasklet_list &l, tasklet &t, list_kind kind)
+{
+	l.fifo.append(t);
+	raise_softirq(list_softirq[kind]);
+}
+
 void tasklet_action(list_kind kind)
 {
 	const unsigned lcore = lcore_id();
@@ -91,37 +136,29 @@ void tasklet_action(list_kind kind)
 	while (list) {
 		tasklet &t = *list;
 		list = access::next(t);
-		std::atomic<unsigned> &state = access::state(t);
-		if (state.load(std::memory_order_acquire) & access::kill) {
-			state.fetch_and(~access::sched, std::memory_order_release);
+		switch (take(t)) {
+		case taken::run:
+			break;
+		case taken::killed:
 			st.killed.add();
 			continue;
-		}
-		if (!(state.fetch_or(access::run, std::memory_order_acquire) & access::run)) {
-			if (access::count(t).load(std::memory_order_acquire) == 0) {
-				/*
-				 * Clear SCHED first: a schedule during the call queues it
-				 * again. Release: whoever sets SCHED next may write next_,
-				 * which this lcore's list walk has just read.
-				 */
-				state.fetch_and(~access::sched, std::memory_order_acq_rel);
-				bh_trace_tasklet_entry(lcore, &t, access::func(t));
-				tl_running = &t;
-				access::call(t);
-				tl_running = nullptr;
-				bh_trace_tasklet_exit(lcore, &t, access::func(t));
-				detail::check_context_kept(ss, pc, "tasklet", reinterpret_cast<const void *>(access::func(t)));
-				state.fetch_and(~access::run, std::memory_order_release);
-				st.run.add();
-				continue;
-			}
-			state.fetch_and(~access::run, std::memory_order_release);
-			st.requeued_disabled.add();
-		} else {
+		case taken::requeue_running:
 			st.requeued_running.add();
+			requeue(l, t, kind);
+			continue;
+		case taken::requeue_disabled:
+			st.requeued_disabled.add();
+			requeue(l, t, kind);
+			continue;
 		}
-		l.fifo.append(t);
-		raise_softirq(list_softirq[kind]);
+		bh_trace_tasklet_entry(lcore, &t, access::func(t));
+		tl_running = &t;
+		access::call(t);
+		tl_running = nullptr;
+		bh_trace_tasklet_exit(lcore, &t, access::func(t));
+		detail::check_context_kept(ss, pc, "tasklet", reinterpret_cast<const void *>(access::func(t)));
+		access::state(t).fetch_and(~access::run, std::memory_order_release);
+		st.run.add();
 	}
 }
 
@@ -182,7 +219,7 @@ int tasklet_hi_schedule_on(unsigned lcore, tasklet &t) noexcept
 
 void tasklet_disable_nosync(tasklet &t) noexcept
 {
-	access::count(t).fetch_add(1, std::memory_order_acq_rel);
+	access::state(t).fetch_add(access::count_unit, std::memory_order_acq_rel);
 }
 
 int tasklet_disable(tasklet &t) noexcept
@@ -198,13 +235,14 @@ int tasklet_disable(tasklet &t) noexcept
 
 int tasklet_enable(tasklet &t) noexcept
 {
-	int c = access::count(t).load(std::memory_order_relaxed);
+	std::atomic<unsigned> &state = access::state(t);
+	unsigned s = state.load(std::memory_order_relaxed);
 	do {
-		if (c <= 0) {
+		if (!(s >> access::count_shift)) {
 			BH_LOG(ERR, log::tasklet, "tasklet_enable: tasklet is not disabled");
 			return -EINVAL;
 		}
-	} while (!access::count(t).compare_exchange_weak(c, c - 1, std::memory_order_acq_rel));
+	} while (!state.compare_exchange_weak(s, s - access::count_unit, std::memory_order_acq_rel));
 	return 0;
 }
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
 /* SPEC section 5: every rule the seed texts state about tasklets. */
 #include <atomic>
+#include <chrono>
 #include <cinttypes>
 #include <cstdio>
 #include <functional>
@@ -282,6 +283,62 @@ TEST_F(tasklet_test, test_tasklet_never_runs_concurrently_with_itself_stress)
 	EXPECT_EQ(s.overlaps.load(), 0);
 	EXPECT_EQ(s.runs.load(), queued.load()) << "every successful schedule is followed by exactly one run";
 	EXPECT_GT(requeued, 0u) << "the stress never hit the running-elsewhere case";
+}
+
+struct disable_race_data {
+	tasklet *self = nullptr;
+	std::atomic<bool> disabled{false};
+	std::atomic<uint64_t> runs{0};
+	std::atomic<uint64_t> ran_disabled{0};
+};
+
+/*
+ * The executor takes a tasklet (SCHED to RUN) in one exchange after
+ * reading the disable count, so a tasklet_disable() can fall between the
+ * two. Against a tasklet that schedules itself from its own function
+ * (always queued, taken over and over), disable and enable in a loop: once
+ * tasklet_disable() has returned the function must not start, and the
+ * tasklet must still read as scheduled (it is queued, waiting).
+ */
+TEST_F(tasklet_test, test_tasklet_disable_racing_its_take_never_lets_it_start_stress)
+{
+	static disable_race_data d;
+	d.runs = 0;
+	d.ran_disabled = 0;
+	tasklet t(
+		[](void *) {
+			if (d.disabled.load())
+				d.ran_disabled.fetch_add(1);
+			d.runs.fetch_add(1);
+			tasklet_schedule(*d.self);
+		},
+		nullptr);
+	d.self = &t;
+	test_lcore lc(1);
+	lc.start_loop();
+	ASSERT_EQ(tasklet_schedule_on(lc.id(), t), 1);
+	uint64_t cycles = 0, unscheduled = 0;
+	const auto end = std::chrono::steady_clock::now() + std::chrono::milliseconds(300);
+	while (std::chrono::steady_clock::now() < end) {
+		ASSERT_EQ(tasklet_disable(t), 0);
+		d.disabled = true;
+		if (!t.scheduled())
+			unscheduled++;
+		for (volatile int i = 0; i < 100; i = i + 1)
+			;
+		d.disabled = false;
+		ASSERT_EQ(tasklet_enable(t), 0);
+		cycles++;
+	}
+	const uint64_t runs = d.runs.load();
+	EXPECT_TRUE(wait_until([&] { return d.runs.load() > runs + 100; })) << "enabled again, it no longer runs";
+	ASSERT_EQ(tasklet_kill(t), 0);
+	const tasklet_stats st = tasklet_get_stats(lc.id());
+	printf("disable/enable cycles %" PRIu64 ", runs %" PRIu64 ", requeued disabled %" PRIu64 "\n", cycles,
+	       d.runs.load(), st.requeued_disabled);
+	EXPECT_EQ(d.ran_disabled.load(), 0u) << "the function started after tasklet_disable() returned";
+	EXPECT_EQ(unscheduled, 0u) << "a disabled tasklet waiting in its queue read as not scheduled";
+	EXPECT_GT(cycles, 100u);
 }
 
 TEST_F(tasklet_test, test_tasklet_kill_waits_and_removes_a_pending_one)
