@@ -74,9 +74,9 @@ public:
 			 * commits faster than two: measured in docs/benchmarks.md). The
 			 * 16 bytes are inside the buffer even for a runt: frames come
 			 * from mempool_create()'s pool, whose data room leaves 2 KB
-			 * after the headroom. The checks are folded over
-			 * the burst: a frame that fails them is rewritten too (harmless,
-			 * it is freed) and dropped after.
+			 * after the headroom. The checks are folded over the burst: a
+			 * frame that fails them is rewritten too (harmless, it is
+			 * freed) and dropped after.
 			 */
 			const __m128i addrs = rewrite_[out];
 			bh::net::burst_check checks(ctx);

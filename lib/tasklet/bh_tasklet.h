@@ -14,7 +14,9 @@
  *    back on its own list and re-raises, so a tasklet scheduled while it runs
  *    elsewhere runs again afterwards, on the lcore that scheduled it.
  *  - count: non-zero means disabled; a disabled tasklet stays queued (the
- *    handler puts it back and re-raises) and runs once enabled.
+ *    handler puts it back and re-raises) and runs once enabled. It shares
+ *    the word of the two bits, so the handler takes RUN, if the tasklet is
+ *    neither running nor disabled, and clears SCHED in one compare-and-swap.
  *
  * A tasklet runs on the lcore that scheduled it. A thread that is not an
  * lcore names the target lcore (tasklet_schedule_on); the tasklet then goes

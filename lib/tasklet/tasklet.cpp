@@ -93,9 +93,10 @@ enum class taken {
  * The disable count shares the word, so a tasklet_disable() either comes
  * first and fails the exchange (the tasklet is then requeued, SCHED never
  * cleared) or comes after and finds RUN set, and waits. A disabled
- * tasklet's word is not written at all while it waits in its queue.
- * acq_rel: whoever sets SCHED next may write next_, which this lcore's list
- * walk has just read.
+ * tasklet's word is not written at all while it waits in its queue. SCHED
+ * is cleared before the call, so a schedule during the call queues it
+ * again. acq_rel: whoever sets SCHED next may write next_, which this
+ * lcore's list walk has just read.
  */
 taken take(tasklet &t)
 {
