@@ -283,12 +283,18 @@ bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what,
  */
 constexpr unsigned time_sample_shift = 4;
 
-bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
+/*
+ * The body of run_softirqs(), inlined into do_softirq()'s common path (the
+ * lcore's own thread, ksoftirqd asleep): one call and one lcore id read
+ * fewer on every pass of every lcore loop. @p lcore is for the trace points.
+ */
+namespace {
+
+[[gnu::always_inline]] inline bool run_pass(detail::softirq_lcore &s, thread_role who, uint32_t mask, unsigned lcore)
 {
-	const unsigned lcore = lcore_id(); /* for the trace points */
-	BH_CHECK_OWNER(executes(lcore) && &s == &softirq_state[lcore], "the softirq state [X]");
+	BH_CHECK_OWNER(detail::executes(lcore) && &s == &detail::softirq_state[lcore], "the softirq state [X]");
 	detail::tl_preempt_count += softirq_offset;
-	const uint32_t pc = tl_preempt_count;
+	const uint32_t pc = detail::tl_preempt_count;
 	unsigned passes = config.max_restart;
 	/* Read at the first restart, not before: a call with no restart reads no clock. */
 	uint64_t deadline = 0;
@@ -314,7 +320,7 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 			bh_trace_softirq_entry(lcore, nr);
 			e.action(e);
 			bh_trace_softirq_exit(lcore, nr);
-			check_context_kept(s, pc, e.name ? e.name : "softirq", reinterpret_cast<const void *>(e.action));
+			detail::check_context_kept(s, pc, e.name ? e.name : "softirq", reinterpret_cast<const void *>(e.action));
 			if (timed)
 				s.cycles[nr].add((rte_rdtsc() - t0) << time_sample_shift);
 			s.run[nr].add();
@@ -333,6 +339,13 @@ bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noex
 	}
 	detail::tl_preempt_count -= softirq_offset;
 	return left;
+}
+
+} // namespace
+
+bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
+{
+	return run_pass(s, who, mask, lcore_id());
 }
 
 void do_softirq() noexcept
@@ -354,7 +367,7 @@ void do_softirq() noexcept
 		return;
 	}
 	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
-		if (detail::run_softirqs(s, who, ~0u))
+		if (run_pass(s, who, ~0u, id))
 			wakeup_softirqd(s);
 		return;
 	}
