@@ -11,8 +11,9 @@
  * empties whole and turns back into FIFO order). Used where a thread must
  * never block or allocate to pass an object to an lcore or a worker. A node
  * is in at most one inbox at a time (the caller guarantees it, with a
- * PENDING-style bit); push is one CAS loop, drain one exchange. There is no
- * ABA problem: nodes are never popped one by one.
+ * PENDING-style bit); push is one CAS loop, drain a load and, if the inbox
+ * is not empty, one exchange. There is no ABA problem: nodes are never
+ * popped one by one.
  *
  * intrusive_fifo: the consumer's own FIFO (one owner, no atomics), which
  * an inbox drains into.
