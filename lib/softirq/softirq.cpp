@@ -283,13 +283,13 @@ bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what,
  */
 constexpr unsigned time_sample_shift = 4;
 
+namespace {
+
 /*
  * The body of run_softirqs(), inlined into do_softirq()'s common path (the
  * lcore's own thread, ksoftirqd asleep): one call and one lcore id read
  * fewer on every pass of every lcore loop. @p lcore is for the trace points.
  */
-namespace {
-
 [[gnu::always_inline]] inline bool run_pass(detail::softirq_lcore &s, thread_role who, uint32_t mask, unsigned lcore)
 {
 	BH_CHECK_OWNER(detail::executes(lcore) && &s == &detail::softirq_state[lcore], "the softirq state [X]");

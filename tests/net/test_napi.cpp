@@ -45,12 +45,8 @@ protected:
 	{
 		c_.n = &n_;
 		c_.lcore = 0;
-		c_.mode = mode;
-		c_.sw = sw;
-		c_.rate_start = sw.rate_hi;
+		c_.configure(mode, sw);
 		c_.irq.fd = fd;
-		c_.defer_cycles = detail::ns_to_cycles(sw.defer_ns);
-		c_.max_backoff_cycles = detail::ns_to_cycles(sw.max_backoff_ns);
 	}
 	/* The decision after a poll that found @p work packets @p t microseconds into the test. */
 	net::napi_verdict at(uint64_t t, int work) { return net::detail::napi_decide(c_, work, t0_ + us(t)); }

@@ -111,8 +111,7 @@ void detail::net_rx_action(const softirq_action &) noexcept
 	const unsigned id = lcore_id();
 	napi_lcore &l = lists[id];
 	l.passes.add();
-	if (!l.inbox.empty())
-		l.list.splice(l.inbox);
+	l.list.splice(l.inbox);
 	int budget = config.budget;
 	const uint64_t deadline = rte_rdtsc() + time_limit_cycles;
 	napi *todo = l.list.take_all();

@@ -338,6 +338,15 @@ const char *napi_switch_error(const napi_switch &s, int weight) noexcept
 	return nullptr;
 }
 
+void detail::napi_ctl::configure(rx_mode m, const napi_switch &s) noexcept
+{
+	mode = m;
+	sw = s;
+	rate_start = s.rate_hi;
+	defer_cycles = bh::detail::ns_to_cycles(s.defer_ns);
+	max_backoff_cycles = bh::detail::ns_to_cycles(s.max_backoff_ns);
+}
+
 int napi_add(napi &n, unsigned lcore, rx_mode mode, const napi_switch &sw, const napi_irq &irq) noexcept
 {
 	if (lcore >= max_lcores || napi_access::ctl(n) ||
@@ -362,14 +371,10 @@ int napi_add(napi &n, unsigned lcore, rx_mode mode, const napi_switch &sw, const
 		return -ENOMEM;
 	c->n = &n;
 	c->lcore = lcore;
-	c->mode = mode;
-	c->sw = sw;
-	c->rate_start = sw.rate_hi;
+	c->configure(mode, sw);
 	c->irq = irq;
 	if (mode == rx_mode::poll)
 		c->irq.fd = -1;
-	c->defer_cycles = bh::detail::ns_to_cycles(sw.defer_ns);
-	c->max_backoff_cycles = bh::detail::ns_to_cycles(sw.max_backoff_ns);
 	std::unique_ptr<napi_top> &top = tops[lcore];
 	const bool first = !top;
 	if (first) {

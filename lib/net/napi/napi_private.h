@@ -51,6 +51,9 @@ struct napi_ctl {
 	bool rate_polling = false;            /* [X] rate: polling by the rule */
 	unsigned rate_start = 0;              /* [X] rate: the average that starts polling, rate_hi .. weight */
 	bool spell_found_work = false;        /* [X] rate: a poll kept since polling started found work */
+
+	/* [I] Sets the mode and everything derived from the switch (napi_add, and the tests' machines). */
+	void configure(rx_mode m, const napi_switch &s) noexcept;
 };
 
 /*
