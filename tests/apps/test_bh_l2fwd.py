@@ -93,10 +93,12 @@ class App:
         return self.wait(STOP_TIMEOUT)
 
     def kill(self):
-        """Clean-up: ends the process if a failed test left it running."""
+        """Clean-up: ends the process if a failed test left it running, and
+        removes the DPDK runtime directory its exit would have removed."""
         if self.running():
             self.proc.kill()
             self.proc.wait(STOP_TIMEOUT)
+            shutil.rmtree(f'/var/run/dpdk/bh-{self.proc.pid}', ignore_errors=True)
 
     def stderr(self):
         with open(self.err_path, errors='replace') as f:

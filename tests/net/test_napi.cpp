@@ -395,6 +395,7 @@ TEST_F(napi_top_test, test_napi_interrupt_mode_sleeps_on_its_fd_and_wakes_when_i
 	ASSERT_TRUE(test::wait_until([&] { return src_.enabled.load(); })) << "never armed";
 	EXPECT_EQ(net::napi_state_of(src_.n), napi_state::armed);
 	const uint64_t sleeps0 = lcore_get_stats(lcore()).sleeps;
+	const uint64_t interrupts0 = net::softnet_get(lcore()).interrupts;
 	std::this_thread::sleep_for(100ms);
 	EXPECT_LE(lcore_get_stats(lcore()).sleeps - sleeps0, 1u) << "an armed lcore woke without cause";
 	for (int i = 1; i <= 20; i++) {
@@ -402,7 +403,34 @@ TEST_F(napi_top_test, test_napi_interrupt_mode_sleeps_on_its_fd_and_wakes_when_i
 		ASSERT_TRUE(test::wait_until([&] { return src_.taken.load() == uint64_t(3 * i) && src_.enabled.load(); }))
 			<< "packets of interrupt " << i << " not taken, or not re-armed";
 	}
-	EXPECT_EQ(net::softnet_get(lcore()).interrupts, 20u);
+	EXPECT_EQ(net::softnet_get(lcore()).interrupts - interrupts0, 20u);
+}
+
+/*
+ * A NET_RX pass out of budget leaves the contexts it did not reach on the
+ * list. The lcore must come back for them when none is driven (each was
+ * scheduled by its interrupt) and the one it polled went back to sleep:
+ * else they stay scheduled, never polled, and the lcore never sleeps.
+ */
+class napi_top_two : public napi_top_test {
+protected:
+	fake_source other; /* a member: the lcore, stopped in TearDown(), may poll it to the end */
+};
+
+TEST_F(napi_top_two, test_napi_contexts_a_squeezed_pass_left_on_the_list_are_polled_on_the_next)
+{
+	ASSERT_EQ(net::napi_set_config({.budget = 1}), 0);
+	ASSERT_EQ(net::napi_add(src_.n, lcore(), rx_mode::adaptive, {}, src_.irq()), 0);
+	ASSERT_EQ(net::napi_add(other.n, lcore(), rx_mode::adaptive, {}, other.irq()), 0);
+	go();
+	ASSERT_TRUE(test::wait_until([&] { return src_.enabled.load() && other.enabled.load(); })) << "never armed";
+	for (uint64_t i = 1; i <= 20; i++) {
+		src_.post(1);
+		other.post(1);
+		ASSERT_TRUE(test::wait_until([&] { return src_.taken.load() == i && other.taken.load() == i; }))
+			<< "interrupt " << i << ": taken " << src_.taken.load() << " and " << other.taken.load();
+	}
+	EXPECT_GT(net::softnet_get(lcore()).time_squeeze, 0u);
 }
 
 /*

@@ -50,6 +50,19 @@ bool loop_driven(const napi &n)
 	return c && c->mode != rx_mode::interrupt;
 }
 
+/*
+ * A context NET_RX leaves on its list is driven whatever brought it there
+ * (its weight used, a racing schedule, a pass out of budget before it):
+ * the top half raises NET_RX for a loop-driven context only in that state,
+ * so one left scheduled in another would never be polled again.
+ */
+void keep_on_list(napi_lcore &l, napi &n)
+{
+	if (detail::napi_ctl *c = access::ctl(n))
+		c->state.store(napi_state::driven, std::memory_order_relaxed);
+	l.list.append(n);
+}
+
 } // namespace
 
 bool napi::scheduled() const noexcept
@@ -124,18 +137,15 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		l.processed.add(uint64_t(work));
 		budget -= work;
 		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
-		if (access::state(n).load(std::memory_order_acquire) & sched_bit) {
-			if (detail::napi_ctl *c = access::ctl(n))
-				c->state.store(napi_state::driven, std::memory_order_relaxed);
-			l.list.append(n);
-		}
+		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
+			keep_on_list(l, n);
 		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		if (budget <= 0 || rte_rdtsc() >= deadline) {
 			l.time_squeeze.add();
 			while (todo) {
 				napi &rest = *todo;
 				todo = access::next(rest);
-				l.list.append(rest);
+				keep_on_list(l, rest);
 			}
 		}
 	}
