@@ -180,7 +180,7 @@ uint32_t local_softirq_pending() noexcept;
  * reads no clock); if work is left after that, wakes the lcore's ksoftirqd.
  * @context An lcore's own thread, or its ksoftirqd.
  * @cost Nothing pending: a thread-local read and a load. Else per pass an
- *   atomic AND, per handler its counters (and, one run in 16, two TSC reads
+ *   atomic AND, per handler its counters (and, one run in 64, two TSC reads
  *   to time it), and the handlers.
  */
 void do_softirq() noexcept;
@@ -289,7 +289,7 @@ struct softirq_stats {
 	uint64_t raised = 0;       /**< raise calls that targeted this lcore */
 	uint64_t run = 0;          /**< handler invocations, wherever they ran */
 	uint64_t run_ksoftirqd = 0; /**< of which in the lcore's ksoftirqd */
-	uint64_t cycles = 0;       /**< TSC cycles spent in the handler: one run in 16 is timed and counts for 16 */
+	uint64_t cycles = 0;       /**< TSC cycles spent in the handler: one run in 64 is timed and counts for 64 */
 	uint64_t ns = 0;           /**< the same in nanoseconds */
 	uint64_t context_leaks = 0; /**< handler runs on this lcore (any softirq, tasklets included) that returned with the context word changed, repaired */
 };

@@ -277,11 +277,13 @@ bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what,
 /*
  * One handler run in 2^time_sample_shift is timed, and counts for that many:
  * two TSC reads cost more than a raise and a dispatch together on a VM
- * (about 8 ns each here), so timing every run would double the cost of the
- * softirq itself. The sum stays exact in expectation, and exact to within
- * one run in 16 for a softirq that does the same work each time.
+ * (about 7 ns each here), so timing every run would double the cost of the
+ * softirq itself; one run in 16 still cost 0.6 ns of a 10.5 ns raise and
+ * dispatch (docs/benchmarks.md). The sum stays exact in expectation, and
+ * exact to within one run in 64 for a softirq that does the same work each
+ * time.
  */
-constexpr unsigned time_sample_shift = 4;
+constexpr unsigned time_sample_shift = 6;
 
 namespace {
 

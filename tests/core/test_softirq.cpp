@@ -272,7 +272,7 @@ TEST_F(softirq, test_softirq_counters_per_lcore_and_entry)
 	const softirq_stats after = softirq_get_stats(me, 14);
 	EXPECT_EQ(after.raised - before.raised, 128u);
 	EXPECT_EQ(after.run - before.run, 64u);
-	/* One run in 16 is timed and counts for 16: the sum is 64 runs' worth, not 4 runs' (nor 16 x 64). */
+	/* One run in 64 is timed and counts for 64: the sum is 64 runs' worth, not one run's (nor 64 x 64). */
 	EXPECT_GE(after.ns - before.ns, 64u * 20000u);
 	EXPECT_LT(after.ns - before.ns, 64u * 20000u * 3) << "timed runs counted for more than they stand for";
 	char *buf = nullptr;
