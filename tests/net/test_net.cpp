@@ -3,7 +3,9 @@
 #include <atomic>
 #include <cinttypes>
 #include <cstdio>
+#include <cstring>
 #include <memory>
+#include <set>
 #include <unistd.h>
 #include <thread>
 
@@ -172,6 +174,35 @@ TEST_F(net_test, test_net_tx_backlog_holds_what_a_full_tx_ring_refuses_and_retri
 TEST_F(net_test, test_net_tx_backlog_keeps_whole_bursts_behind_it_in_order)
 {
 	check_tx_backlog(true);
+}
+
+/*
+ * Without hugepages, DPDK's own pktmbuf pool puts each mbuf alone at the
+ * start of a 4 KB page: all at one offset, so all in the same few L1 sets.
+ * mempool_create() packs them across pages when IO addresses are virtual
+ * ones, as they are here: mbufs at many offsets, and whole and usable.
+ */
+TEST_F(net_test, test_net_mempool_without_hugepages_packs_mbufs_across_pages)
+{
+	ASSERT_FALSE(rte_eal_has_hugepages()) << "the test suite runs with --no-huge";
+	ASSERT_EQ(rte_eal_iova_mode(), RTE_IOVA_VA);
+	rte_mempool *mp = net::mempool_create("packed_pool", 1023);
+	ASSERT_NE(mp, nullptr);
+	std::set<uintptr_t> lines;
+	rte_mempool_obj_iter(
+		mp, [](rte_mempool *, void *set, void *obj, unsigned) {
+			static_cast<std::set<uintptr_t> *>(set)->insert(uintptr_t(obj) % 4096 / 64);
+		}, &lines);
+	EXPECT_GE(lines.size(), 60u) << "mbufs start at only " << lines.size() << " of a page's 64 lines";
+	EXPECT_EQ(rte_pktmbuf_data_room_size(mp), RTE_MBUF_DEFAULT_BUF_SIZE);
+	rte_mbuf *m = rte_pktmbuf_alloc(mp);
+	ASSERT_NE(m, nullptr);
+	EXPECT_EQ(rte_pktmbuf_tailroom(m) + rte_pktmbuf_headroom(m), RTE_MBUF_DEFAULT_BUF_SIZE);
+	EXPECT_EQ(m->buf_iova, rte_mem_virt2iova(m->buf_addr)) << "IO address of the data is its virtual one";
+	memset(rte_pktmbuf_mtod(m, char *), 0xa5, rte_pktmbuf_tailroom(m));
+	rte_pktmbuf_free(m);
+	EXPECT_EQ(rte_mempool_avail_count(mp), 1023u);
+	rte_mempool_free(mp);
 }
 
 TEST_F(net_test, test_net_budget_weight_and_time_squeeze)

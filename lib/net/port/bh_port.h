@@ -51,8 +51,13 @@ struct port_conf {
 unsigned mempool_size(unsigned ports, const port_conf &c, unsigned lcores) noexcept;
 
 /**
- * Creates an mbuf pool of @p n mbufs of the default data room
- * (rte_pktmbuf_pool_create, with per-lcore caches).
+ * Creates an mbuf pool of @p n mbufs of the default data room, with
+ * per-lcore caches (rte_pktmbuf_pool_create). Without hugepages and with
+ * IO addresses as virtual ones (the EAL's choice for virtual devices), the
+ * mbufs are packed across 4 KB pages instead of one to a page, where they
+ * would all share a few L1 cache sets. AF_XDP in zero-copy mode on a NIC
+ * then wants hugepages: the kernel refuses a buffer that crosses pages not
+ * contiguous for DMA (copy mode, as on veth, takes them).
  * @return the pool; nullptr, logged, on failure.
  * @context Main thread, process context.
  * @cost The pool's memory.
