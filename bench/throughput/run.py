@@ -6,6 +6,10 @@ virtual ports, one after the other, in rounds that alternate the order:
 
   null      net_null pairs: the ports make and take frames themselves, so
             this is the forwarder's own cost per packet;
+  null-huge the same with every forwarder's memory in 2 MB hugepages
+            (reserved for the run and given back), where every mbuf pool
+            is laid out alike: without them bh-l2fwd's pool packs mbufs
+            and DPDK's puts one to a page;
   memif     memif pairs fed by bh-pktgen on the other CPU (as fast as it
             can), which also takes the frames back;
   idle      no traffic (net_ring pairs, and tap ports for Rx interrupts):
@@ -71,7 +75,7 @@ HUGEPAGES = '/sys/kernel/mm/hugepages/hugepages-2048kB/nr_hugepages'
 NEAR_RTT_NS = 150
 RTT_TIMEOUT = 60  # s: the probe takes well under 1 s
 SEP = '=' * 60
-# Alternating rounds of the null and memif scenarios by default: with 9 runs
+# Alternating rounds of the null, null-huge and memif scenarios by default: with 9 runs
 # the distribution-free 96% confidence interval of the median runs from the
 # second smallest to the second largest, so one outlier on either side
 # cannot move it; with 5 only the whole range covers 94%. 9 rounds of seven
@@ -115,7 +119,12 @@ def build(build_dir):
 
 # -------------------------------------------------------------- forwarders
 
-COMMON_EAL = ['--no-huge', '--no-pci', '--log-level', 'lib.eal:warning']
+COMMON_EAL = ['--no-pci', '--log-level', 'lib.eal:warning']
+# Memory without hugepages, as every default run has it; in the null-huge
+# scenario hugepages instead, unlinked at start so that a run leaves no file
+# holding pages.
+NO_HUGE = ['--no-huge']
+HUGE_MEMORY_MB = 1100  # testpmd's -m 1024 and a margin, one forwarder at a time
 
 # The cumulative counter lines each forwarder prints every second.
 L2FWD_SENT = re.compile(r'Total packets sent:\s+(\d+)')
@@ -133,19 +142,20 @@ class Forwarder:
     def __init__(self, name, kind, extra=()):
         self.name, self.kind, self.extra = name, kind, list(extra)
 
-    def argv(self, progs, prefix, vdevs, nports, period=1, more=()):
+    def argv(self, progs, prefix, vdevs, nports, period=1, more=(), memory=NO_HUGE):
         """The command line on @vdevs with counter reports every @period
-        seconds (bh-l2fwd: 0 for none) and the program's options @more."""
+        seconds (bh-l2fwd: 0 for none), the program's options @more and the
+        EAL's memory options @memory."""
         mask = hex((1 << nports) - 1)
         vdev_args = [a for v in vdevs for a in ('--vdev', v)]
         if self.kind in ('bh', 'l2fwd'):
             # Both forward on their main lcore too: give them only the forwarding one.
-            return [progs[self.kind], '-l', str(FWD_LCORE), '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
-                    *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', str(period), *self.extra, *more]
+            return [progs[self.kind], '-l', str(FWD_LCORE), '-m', '512', *memory, *COMMON_EAL,
+                    '--file-prefix', prefix, *vdev_args, '--', '-p', mask, '-q', str(nports), '-T', str(period), *self.extra, *more]
         if self.kind == 'bridge':
-            return [progs['bridge'], '-l', f'0,{FWD_LCORE}', '-m', '512', *COMMON_EAL, '--file-prefix', prefix,
+            return [progs['bridge'], '-l', f'0,{FWD_LCORE}', '-m', '512', *memory, *COMMON_EAL, '--file-prefix', prefix,
                     *vdev_args, '--', '-p', mask, '-T', str(period), *self.extra, *more]
-        return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *COMMON_EAL,
+        return ['stdbuf', '-oL', progs['testpmd'], '-l', f'0,{FWD_LCORE}', '-m', '1024', *memory, *COMMON_EAL,
                 '--file-prefix', prefix, *vdev_args, '--', '--nb-cores=1', '--stats-period', str(period),
                 '--total-num-mbufs', '16384', '--no-lsc-interrupt', *self.extra, *more]
 
@@ -261,6 +271,7 @@ class Bench:
         os.makedirs(self.logs)
         self.count = 0
         self.tsc_hz = tsc_hz()
+        self.memory = NO_HUGE  # the forwarders' EAL memory options
 
     def prefix(self, what):
         self.count += 1
@@ -274,7 +285,7 @@ class Bench:
         starting and returning the generator, once the forwarder is up)."""
         rtt_before = self.probe_rtt() if feed else None
         prefix = self.prefix('fwd')
-        run = Running(fwd, fwd.argv(self.progs, prefix, vdevs, nports), nports,
+        run = Running(fwd, fwd.argv(self.progs, prefix, vdevs, nports, memory=self.memory), nports,
                       self.log_path(fwd.name.replace(' ', '-')))
         gen = None
         try:
@@ -535,6 +546,20 @@ def scenario_null(bench, a):
     log('net_null pairs (64 B frames made and taken by the PMD)')
     vdevs = lambda: ({'fwd': ['net_null0', 'net_null1']}, 2)
     return throughput(bench, a.forwarders, vdevs, a.rounds, a.seconds, a.warmup)
+
+
+def scenario_null_huge(bench, a):
+    """The null scenario with every forwarder's memory in hugepages. Without
+    them DPDK's pktmbuf pools put one mbuf to a 4 KB page, every mbuf in the
+    same few L1 sets, while bh-l2fwd's pool packs them (docs/design.md): on
+    hugepages every pool is packed alike, so only the per-packet work
+    differs. Pages reserved by main()."""
+    log('net_null pairs, every forwarder on hugepages')
+    bench.memory = ['--huge-dir', hugetlbfs_mounts()[0], '--huge-unlink']
+    try:
+        return scenario_null(bench, a)
+    finally:
+        bench.memory = NO_HUGE
 
 
 def instructions_per_packet(bench, a, null):
@@ -835,12 +860,19 @@ def write_report(res, out, started):
         f'(generated by bench/throughput/run.py; TSC {res["tsc_hz"] / 1e6:.0f} MHz). One forwarding lcore '
         f'(lcore {FWD_LCORE}, CPU {FWD_LCORE}) for every forwarder, 64-byte frames, two ports, MAC updating '
         'where the forwarder has it (bh-l2fwd, l2fwd, testpmd mac). Each figure is the median of '
-        f'{res["args"]["rounds"]} runs (null, memif; {res["args"]["other_rounds"]} for the others) with '
+        f'{res["args"]["rounds"]} runs (null, null-huge, memif; {res["args"]["other_rounds"]} for the others) with '
         'min-max beside it, the runs alternating between forwarders, the order reversed every other round.', '',
         disturbance_text(res['args']['retries']), '']
     if 'null' in res:
         lines += ['## net_null pairs: the cost per packet', '', table(res['null']), '',
                   *ratio_text(res['null']), callgrind_text(res.get('callgrind', {})), '']
+    if 'null-huge' in res:
+        lines += ['## net_null pairs on hugepages: the same mbuf layout for every forwarder', '',
+                  'Without hugepages (above) DPDK\'s pktmbuf pools, which l2fwd and testpmd use, put one mbuf '
+                  'to a 4 KB page, at the same offset in each, so that every mbuf falls in the same few L1 '
+                  'cache sets; bh-l2fwd\'s pool packs them. Here every forwarder\'s memory is in hugepages, '
+                  'where every pool packs them: only the work per packet differs.', '',
+                  table(res['null-huge']), '', *ratio_text(res['null-huge']), '']
     if 'memif' in res:
         lines += ['## memif pairs fed by bh-pktgen on the other CPU', '',
                   'The forwarders are the memif servers and copy each frame in and out; bh-pktgen is a '
@@ -894,10 +926,10 @@ def main():
     p = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument('--build', default=os.path.join(ROOT, 'build'), help='meson build directory (default build/)')
     p.add_argument('--out', default=None, help='where to write the results (default BUILD/throughput)')
-    p.add_argument('--scenarios', default='null,memif,idle,overload')
+    p.add_argument('--scenarios', default='null,null-huge,memif,idle,overload')
     p.add_argument('--forwarders', default=','.join(FORWARDERS), help='comma-separated, of: ' + ', '.join(FORWARDERS))
     p.add_argument('--rounds', type=int, default=None,
-                   help=f'runs of each forwarder per scenario (default {ROUNDS} for null and memif, '
+                   help=f'runs of each forwarder per scenario (default {ROUNDS} for null, null-huge and memif, '
                    f'{OTHER_ROUNDS} for the others; load: {cpuload.ROUNDS})')
     p.add_argument('--retries', type=int, default=3,
                    help='times a run whose forwarding CPU was disturbed is repeated (default 3)')
@@ -927,7 +959,7 @@ def main():
         if f not in FORWARDERS:
             die(f'unknown forwarder {f!r}; known: {", ".join(FORWARDERS)}')
     scenarios = [s.strip() for s in a.scenarios.split(',') if s.strip()]
-    known = ('null', 'memif', 'idle', 'overload', 'bridge', 'bridge-learn', 'load')
+    known = ('null', 'null-huge', 'memif', 'idle', 'overload', 'bridge', 'bridge-learn', 'load')
     for s in scenarios:
         if s not in known:
             die(f'unknown scenario {s!r}; known: {", ".join(known)}')
@@ -958,8 +990,9 @@ def main():
            'args': {k: v for k, v in vars(a).items()}}
     earlier = read_earlier(out, scenarios) if a.merge else {}
     generator = bool({'memif', 'overload', 'bridge', 'bridge-learn'} & set(scenarios))
+    huge_mb = (GEN_MEMORY_MB if generator else 0) + (HUGE_MEMORY_MB if 'null-huge' in scenarios else 0)
     try:
-        with hugepages(GEN_MEMORY_MB) if generator else contextlib.nullcontext():
+        with hugepages(huge_mb) if huge_mb else contextlib.nullcontext():
             run_scenarios(bench, a, scenarios, res, out)
     finally:
         shutil.rmtree(bench.tmp, ignore_errors=True)
@@ -974,7 +1007,7 @@ def main():
 
 
 # The keys of results.json each scenario writes.
-SCENARIO_KEYS = {'null': ('null', 'callgrind'), 'memif': ('memif',), 'idle': ('idle',), 'overload': ('overload',),
+SCENARIO_KEYS = {'null': ('null', 'callgrind'), 'null-huge': ('null-huge',), 'memif': ('memif',), 'idle': ('idle',), 'overload': ('overload',),
                  'bridge': ('bridge',), 'bridge-learn': ('bridge-learn',), 'load': ('load',)}
 
 
@@ -1012,6 +1045,8 @@ def run_scenarios(bench, a, scenarios, res, out):
     if 'null' in scenarios:
         res['null'] = scenario_null(bench, a)
         res['callgrind'] = instructions_per_packet(bench, a, res['null'])
+    if 'null-huge' in scenarios:
+        res['null-huge'] = scenario_null_huge(bench, a)
     if 'memif' in scenarios:
         res['memif'] = scenario_memif(bench, a)
     if 'idle' in scenarios:

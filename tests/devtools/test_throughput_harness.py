@@ -261,6 +261,39 @@ class Report(unittest.TestCase):
         self.assertRegex(table, r'\| bh-l2fwd poll \| 3 \| 45\.00 \(40\.00-50\.00\) \| [^|]+ \| 150\.0 \| 1\.00 \| 0\.90 \|')
 
 
+class Memory(unittest.TestCase):
+    """Forwarders run without hugepages, as by default, except in the
+    null-huge scenario, which gives every one the same hugepage memory."""
+
+    PROGS = {'bh': 'bh-l2fwd', 'bridge': 'bh-bridge', 'l2fwd': 'l2fwd', 'testpmd': 'dpdk-testpmd'}
+    HUGE = ['--huge-dir', '/mnt/huge', '--huge-unlink']
+
+    def eal(self, argv):
+        return argv[:argv.index('--')]
+
+    def test_every_forwarder_runs_without_hugepages_unless_given_memory(self):
+        for name, fwd in run.FORWARDERS.items():
+            with self.subTest(forwarder=name):
+                self.assertIn('--no-huge', self.eal(fwd.argv(self.PROGS, 'p', ['net_null0'], 1)))
+                eal = self.eal(fwd.argv(self.PROGS, 'p', ['net_null0'], 1, memory=self.HUGE))
+                self.assertNotIn('--no-huge', eal)
+                self.assertEqual(eal[eal.index('--huge-dir'):][:3], self.HUGE)
+
+    def test_null_huge_gives_the_null_runs_hugepages_and_takes_them_back(self):
+        bench = mock.Mock(memory=run.NO_HUGE)
+        seen = []
+
+        def null(b, a):
+            seen.append(list(b.memory))
+            raise RuntimeError('a failed run')
+        with mock.patch.object(run, 'scenario_null', null), \
+                mock.patch.object(run, 'hugetlbfs_mounts', lambda: ['/mnt/huge']):
+            with self.assertRaises(RuntimeError):
+                run.scenario_null_huge(bench, None)
+        self.assertEqual(seen, [self.HUGE])
+        self.assertEqual(bench.memory, run.NO_HUGE)
+
+
 class CallgrindParse(unittest.TestCase):
     """Recorded outputs (2026-11-30, this machine): bh-l2fwd poll with
     --toggle-collect='bh::lcore_run()', 3 s, and testpmd io's forwarding
