@@ -5,6 +5,7 @@
  * carrying them out on a running lcore with a source whose interrupt is an
  * eventfd.
  */
+#include <algorithm>
 #include <atomic>
 #include <cinttypes>
 #include <cstring>
@@ -431,6 +432,47 @@ TEST_F(napi_top_two, test_napi_contexts_a_squeezed_pass_left_on_the_list_are_pol
 			<< "interrupt " << i << ": taken " << src_.taken.load() << " and " << other.taken.load();
 	}
 	EXPECT_GT(net::softnet_get(lcore()).time_squeeze, 0u);
+}
+
+/* A context in poll mode whose every poll takes 0.6 ms and brings one packet. */
+struct slow_source {
+	std::atomic<uint64_t> polls{0};
+	net::napi n{poll, this};
+
+	static int poll(net::napi &n, int)
+	{
+		test::spin_ns(600000);
+		static_cast<slow_source *>(n.data())->polls.fetch_add(1);
+		net::napi_complete_done(n, 1);
+		return 1;
+	}
+};
+
+class napi_top_slow : public napi_top_test {
+protected:
+	slow_source slow[4]; /* members: the lcore, stopped in TearDown(), may poll them to the end */
+};
+
+/*
+ * NET_RX's time limit: four polls of 0.6 ms each do not fit in a pass of
+ * 1 ms, far from its budget, so passes end early (a time_squeeze) and
+ * leave the rest for the next; every context is still polled.
+ */
+TEST_F(napi_top_slow, test_napi_a_pass_past_its_time_limit_leaves_the_rest_for_the_next)
+{
+	ASSERT_EQ(net::napi_set_config({.budget = 300, .time_limit_ns = 1000000}), 0);
+	for (slow_source &s : slow)
+		ASSERT_EQ(net::napi_add(s.n, lcore(), rx_mode::poll), 0);
+	const net::softnet_stat s0 = net::softnet_get(lcore());
+	go();
+	ASSERT_TRUE(test::wait_until([&] {
+		return std::all_of(std::begin(slow), std::end(slow), [](const slow_source &s) { return s.polls.load() >= 20; });
+	})) << "a context starved: " << slow[0].polls.load() << " " << slow[1].polls.load() << " "
+	    << slow[2].polls.load() << " " << slow[3].polls.load();
+	const net::softnet_stat s1 = net::softnet_get(lcore());
+	const uint64_t squeezes = s1.time_squeeze - s0.time_squeeze, passes = s1.passes - s0.passes;
+	EXPECT_GT(squeezes, passes / 2) << squeezes << " squeezes in " << passes << " passes";
+	EXPECT_LE(squeezes, passes);
 }
 
 /*

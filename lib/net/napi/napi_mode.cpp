@@ -268,8 +268,12 @@ bool napi_top::poll()
 			if (c->irq.fd >= 0 && lcore_request_irq(c->irq.fd, on_irq, c.get()) != 0)
 				c->irq.fd = -1;
 	}
-	const uint64_t now = rte_rdtsc();
-	const bool any_due = std::any_of(ctls.begin(), ctls.end(), [&](const auto &c) { return due(*c, now); });
+	/* The clock only when a context off the list keeps time: at full load none does. */
+	const bool timed = std::any_of(ctls.begin(), ctls.end(), [](const auto &c) {
+		return !c->n->scheduled() && c->state.load(std::memory_order_relaxed) == napi_state::backing_off;
+	});
+	const uint64_t now = timed ? rte_rdtsc() : 0;
+	const bool any_due = timed && std::any_of(ctls.begin(), ctls.end(), [&](const auto &c) { return due(*c, now); });
 	bool raise = false;
 	for (auto &cp : ctls) {
 		napi_ctl &c = *cp;
