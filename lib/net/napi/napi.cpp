@@ -128,8 +128,8 @@ void detail::net_rx_action(const softirq_action &) noexcept
 	int budget = config.budget;
 	/*
 	 * The time limit is checked between polls only and counts from the end
-	 * of the first: a TSC read is ~25 cycles on a VM, three a pass of two
-	 * contexts were 2% of a forwarded packet's time, and a poll is bounded
+	 * of the first: a TSC read is ~25 cycles on a VM, so a pass of two
+	 * contexts reads it once instead of three times, and a poll is bounded
 	 * by its weight anyway (the kernel's own limit is a jiffy coarse).
 	 */
 	uint64_t deadline = 0;

@@ -217,10 +217,15 @@ void on_irq(void *p)
 	napi_schedule(*c.n);
 }
 
+/* [L] Off the poll list and waiting for a time: the one kind of context the top half needs the clock for. */
+bool keeps_time(const napi_ctl &c)
+{
+	return !c.n->scheduled() && c.state.load(std::memory_order_relaxed) == napi_state::backing_off;
+}
+
 bool due(const napi_ctl &c, uint64_t now)
 {
-	return !c.n->scheduled() && c.state.load(std::memory_order_relaxed) == napi_state::backing_off &&
-	       now >= c.until.load(std::memory_order_relaxed);
+	return keeps_time(c) && now >= c.until.load(std::memory_order_relaxed);
 }
 
 /*
@@ -268,10 +273,8 @@ bool napi_top::poll()
 			if (c->irq.fd >= 0 && lcore_request_irq(c->irq.fd, on_irq, c.get()) != 0)
 				c->irq.fd = -1;
 	}
-	/* The clock only when a context off the list keeps time: at full load none does. */
-	const bool timed = std::any_of(ctls.begin(), ctls.end(), [](const auto &c) {
-		return !c->n->scheduled() && c->state.load(std::memory_order_relaxed) == napi_state::backing_off;
-	});
+	/* The clock only when a context keeps time (~25 cycles a read here): at full load none does. */
+	const bool timed = std::any_of(ctls.begin(), ctls.end(), [](const auto &c) { return keeps_time(*c); });
 	const uint64_t now = timed ? rte_rdtsc() : 0;
 	const bool any_due = timed && std::any_of(ctls.begin(), ctls.end(), [&](const auto &c) { return due(*c, now); });
 	bool raise = false;
