@@ -145,14 +145,14 @@ void detail::net_rx_action(const softirq_action &) noexcept
 		/* Still scheduled: it used its weight, or a schedule raced with its completion. */
 		if (access::state(n).load(std::memory_order_acquire) & sched_bit)
 			keep_on_list(l, n);
+		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		bool squeezed = budget <= 0;
 		if (!squeezed && todo) {
 			const uint64_t now = rte_rdtsc();
-			squeezed = deadline && now >= deadline;
 			if (!deadline)
 				deadline = now + time_limit_cycles;
+			squeezed = now >= deadline;
 		}
-		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		if (squeezed) {
 			l.time_squeeze.add();
 			while (todo) {
