@@ -60,6 +60,7 @@ protected:
 		lc_->start_loop();
 	}
 	void check_tx_backlog(bool as_burst);
+	void check_partial_burst(bool as_burst);
 	/* Binds adaptive queue @p c, forwarding to @p tx, and starts the lcore, which may sleep. */
 	void start_adaptive(const net::rxq_conf &c, uint16_t tx)
 	{
@@ -125,6 +126,38 @@ size_t net_test::forwarded(ring_port &a, ring_port &b, unsigned n)
 	const size_t got = out.size();
 	test::free_all(out);
 	return got;
+}
+
+/*
+ * Fewer frames than a Tx burst, sent one by one or as one burst, are
+ * buffered and leave at the end of the poll that received them: nothing
+ * else would send them (the drain timer is armed for a backlog only).
+ */
+void net_test::check_partial_burst(bool as_burst)
+{
+	ASSERT_EQ(net::net_init(), 0);
+	ring_port &a = port(as_burst ? "pc" : "pa"), &b = port(as_burst ? "pd" : "pb");
+	forward_to fwd(b.id, as_burst);
+	ASSERT_EQ(net::net_add_rxq({a.id, 0, lcore(), net::rx_mode::poll, &fwd}), 0);
+	ASSERT_EQ(net::net_add_txq(b.id, 0, lcore()), 0);
+	go();
+	for (unsigned round = 0; round < 3; round++) {
+		inject_all(a, frames(round * 20, 20));
+		auto got = collect_n(b, 20);
+		EXPECT_EQ(got.size(), 20u) << "round " << round;
+		test::free_all(got);
+	}
+	EXPECT_EQ(net::net_lcore_stats(lcore()).in_flight, 0u);
+}
+
+TEST_F(net_test, test_net_a_partial_burst_sent_frame_by_frame_leaves_with_its_poll)
+{
+	check_partial_burst(false);
+}
+
+TEST_F(net_test, test_net_a_partial_burst_sent_as_a_burst_leaves_with_its_poll)
+{
+	check_partial_burst(true);
 }
 
 /* What a full Tx ring refuses waits in the backlog, in order, whether the handler sends one by one or in bursts. */

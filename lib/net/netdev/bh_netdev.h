@@ -85,8 +85,8 @@ public:
 	 * A whole burst may go to the PMD as it is, so @p pkts may be changed
 	 * (as rte_eth_tx_burst() may change its array).
 	 * @context As tx().
-	 * @cost One rte_eth_tx_burst() per 32 packets when nothing is buffered;
-	 *   else copies into the buffer first.
+	 * @cost One rte_eth_tx_burst() for all @p n when they are 32 or more
+	 *   and nothing is buffered; else copies into the buffer first.
 	 */
 	void tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept;
 	/**

@@ -84,6 +84,7 @@ struct alignas(RTE_CACHE_LINE_SIZE) net_lcore {
 	txq tx[RTE_MAX_ETHPORTS];
 	uint16_t tx_ports[RTE_MAX_ETHPORTS]; /* [I] the ports with a valid txq, so that flushes skip the rest */
 	unsigned ntx_ports = 0;             /* [I] */
+	unsigned buffering = 0;             /* [X] the Tx buffers that hold packets */
 	timer drain;                        /* armed by [X] while a backlog waits */
 
 	lcore_counter dropped[ndrop], sent, backlogged;
@@ -120,6 +121,18 @@ inline void count_tx_drop(net_lcore &l, uint16_t tx_port, drop_reason why, uint6
 
 /* Flushes every Tx buffer of @p l, leaving a backlog to NET_TX and the drain timer. [X] */
 void tx_flush_lcore(net_lcore &l) noexcept;
+
+/*
+ * What a poll's handler buffered leaves with the poll. A poll whose
+ * handler sent whole bursts buffered nothing, and a backlog already has
+ * NET_TX or the drain timer on it (every path that leaves one arranges
+ * the retry), so most polls at full load flush nothing. [X]
+ */
+inline void tx_flush_polled(net_lcore &l) noexcept
+{
+	if (l.buffering)
+		tx_flush_lcore(l);
+}
 
 /* NET_TX's handler. [X] */
 void net_tx_action(const softirq_action &) noexcept;

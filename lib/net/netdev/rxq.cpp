@@ -39,10 +39,10 @@ bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
 	return checks.ok();
 }
 
-void deliver(rxq &q, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
+void deliver(packet_handler &h, bool handler_checks, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
 {
 	uint16_t ok = nb;
-	if (!q.handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
+	if (!handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
 		ok = 0;
 		for (uint16_t i = 0; i < nb; i++) {
 			const drop_reason why = ctx.check(pkts[i]);
@@ -53,7 +53,7 @@ void deliver(rxq &q, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
 		}
 	}
 	if (ok)
-		q.handler->on_burst(ctx, pkts, ok);
+		h.on_burst(ctx, pkts, ok);
 }
 
 bool irq_enable(napi &n)
@@ -74,24 +74,27 @@ int rxq_poll(napi &n, int budget) noexcept
 {
 	rxq &q = *static_cast<rxq *>(n.data());
 	net_lcore &l = *q.owner;
-	rx_context ctx(l.lcore, q.port, q.queue, conf.max_frame);
+	/* Copies of [I] fields: across the handler's call the compiler must assume q changed, and would reload them every burst. */
+	const uint16_t port = q.port, queue = q.queue;
+	packet_handler &h = *q.handler;
+	const bool handler_checks = q.handler_checks;
+	rx_context ctx(l.lcore, port, queue, conf.max_frame);
 	l.polling = &q;
 	int done = 0;
 	while (done < budget) {
 		rte_mbuf *pkts[tx_burst_size];
 		const uint16_t want = uint16_t(std::min<int>(tx_burst_size, budget - done));
-		const uint16_t nb = rte_eth_rx_burst(q.port, q.queue, pkts, want);
+		const uint16_t nb = rte_eth_rx_burst(port, queue, pkts, want);
 		if (!nb)
 			break;
 		done += nb;
 		q.rx.add(nb);
-		deliver(q, ctx, pkts, nb);
+		deliver(h, handler_checks, ctx, pkts, nb);
 		if (nb < want)
 			break;
 	}
 	/* What the handler buffered leaves with the poll, not a pass later. */
-	if (done)
-		detail::tx_flush_lcore(l);
+	detail::tx_flush_polled(l);
 	if (done < budget)
 		napi_complete_done(n, done);
 	return done;
