@@ -128,9 +128,10 @@ void detail::net_rx_action(const softirq_action &) noexcept
 	int budget = config.budget;
 	/*
 	 * The time limit is checked between polls only and counts from the end
-	 * of the first: a TSC read is ~25 cycles on a VM, so a pass of two
-	 * contexts reads it once instead of three times, and a poll is bounded
-	 * by its weight anyway (the kernel's own limit is a jiffy coarse).
+	 * of the first: a TSC read is ~25 cycles on a VM, and a poll is bounded
+	 * by its weight anyway (the kernel's own limit is a jiffy coarse). The
+	 * first check that can squeeze comes after the second poll, so the
+	 * clock is read only when one will: a pass of two contexts reads none.
 	 */
 	uint64_t deadline = 0;
 	napi *todo = l.list.take_all();
@@ -147,7 +148,7 @@ void detail::net_rx_action(const softirq_action &) noexcept
 			keep_on_list(l, n);
 		/* As the kernel does: out of budget or time after a poll is a squeeze. */
 		bool squeezed = budget <= 0;
-		if (!squeezed && todo) {
+		if (!squeezed && todo && (deadline || access::next(*todo))) {
 			const uint64_t now = rte_rdtsc();
 			if (!deadline)
 				deadline = now + time_limit_cycles;
