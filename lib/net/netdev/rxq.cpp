@@ -74,7 +74,10 @@ int rxq_poll(napi &n, int budget) noexcept
 {
 	rxq &q = *static_cast<rxq *>(n.data());
 	net_lcore &l = *q.owner;
-	/* Copies of [I] fields: across the handler's call the compiler must assume q changed, and would reload them every burst. */
+	/*
+	 * Copies of [I] fields: across the handler's call the compiler must
+	 * assume q changed, and would reload them every burst.
+	 */
 	const uint16_t port = q.port, queue = q.queue;
 	packet_handler &h = *q.handler;
 	const bool handler_checks = q.handler_checks;

@@ -70,8 +70,8 @@ unsigned backlog_send(net_lcore &l, uint16_t port)
 /*
  * Sends @p n packets on @p port, or puts them behind a backlog to keep
  * their order, and queues what the ring refuses; returns true if a backlog
- * is left for NET_TX. Inlined, with the backlog out of line: the calls were
- * a third of the Tx path's instructions per burst (docs/benchmarks.md).
+ * is left for NET_TX. Inlined, with the backlog out of line: the call was
+ * a quarter of the Tx path's instructions per burst (docs/benchmarks.md).
  */
 [[gnu::always_inline]] inline bool tx_send(net_lcore &l, uint16_t port, rte_mbuf **pkts, uint16_t n)
 {
@@ -207,11 +207,9 @@ namespace {
 	}
 	while (n) {
 		if (!t.n && n >= tx_burst_size) {
-			if (tx_send(l, port, pkts, tx_burst_size))
+			if (tx_send(l, port, pkts, n))
 				retry_later(l);
-			pkts += tx_burst_size;
-			n = uint16_t(n - tx_burst_size);
-			continue;
+			return;
 		}
 		const uint16_t k = std::min<uint16_t>(n, uint16_t(tx_burst_size - t.n));
 		if (!t.n)
