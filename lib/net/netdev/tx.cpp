@@ -195,32 +195,32 @@ void rx_context::tx(uint16_t port, rte_mbuf *m) noexcept
 
 namespace {
 
-/* tx_burst() for what is not a whole burst after an empty buffer. */
-[[gnu::noinline]] void tx_buffered(net_lcore &l, uint16_t port, rte_mbuf **pkts, uint16_t n)
+/*
+ * tx_burst()'s packets up to the first whole burst after an empty buffer:
+ * into the buffer, flushed when full; all of them to a port without a Tx
+ * queue, dropped. Returns how many it took.
+ */
+[[gnu::noinline]] uint16_t tx_buffered(net_lcore &l, uint16_t port, rte_mbuf **pkts, uint16_t n)
 {
 	txq &t = l.tx[port];
 	if (!t.valid) {
 		for (uint16_t i = 0; i < n; i++)
 			rte_pktmbuf_free(pkts[i]);
 		count_tx_drop(l, port, drop_reason::no_txq, n);
-		return;
+		return n;
 	}
-	while (n) {
-		if (!t.n && n >= tx_burst_size) {
-			if (tx_send(l, port, pkts, n))
-				retry_later(l);
-			return;
-		}
-		const uint16_t k = std::min<uint16_t>(n, uint16_t(tx_burst_size - t.n));
+	uint16_t taken = 0;
+	while (taken < n && (t.n || unsigned(n - taken) < tx_burst_size)) {
+		const uint16_t k = std::min<uint16_t>(uint16_t(n - taken), uint16_t(tx_burst_size - t.n));
 		if (!t.n)
 			l.buffering++;
-		memcpy(&t.buf[t.n], pkts, k * sizeof(*pkts));
+		memcpy(&t.buf[t.n], pkts + taken, k * sizeof(*pkts));
 		t.n = uint16_t(t.n + k);
-		pkts += k;
-		n = uint16_t(n - k);
+		taken = uint16_t(taken + k);
 		if (t.n == tx_burst_size && tx_flush(l, port))
 			retry_later(l);
 	}
+	return taken;
 }
 
 } // namespace
@@ -228,14 +228,17 @@ namespace {
 void rx_context::tx_burst(uint16_t port, rte_mbuf **pkts, uint16_t n) noexcept
 {
 	net_lcore &l = *lcores[lcore_];
-	txq &t = l.tx[port];
-	/* A whole burst with nothing buffered before it goes out as it is, in one call, not through the buffer. */
-	if (likely(t.valid && !t.n && n >= tx_burst_size)) {
-		if (tx_send(l, port, pkts, n))
-			retry_later(l);
-		return;
+	const txq &t = l.tx[port];
+	if (unlikely(!t.valid || t.n || n < tx_burst_size)) {
+		const uint16_t taken = tx_buffered(l, port, pkts, n);
+		pkts += taken;
+		n = uint16_t(n - taken);
+		if (!n)
+			return;
 	}
-	tx_buffered(l, port, pkts, n);
+	/* A whole burst with nothing buffered before it goes out as it is, in one call, not through the buffer. */
+	if (tx_send(l, port, pkts, n))
+		retry_later(l);
 }
 
 void rx_context::drop(rte_mbuf *m, drop_reason why) noexcept
