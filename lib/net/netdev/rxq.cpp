@@ -27,22 +27,14 @@ using detail::rxq;
 using detail::tx_burst_size;
 
 /*
- * Folded over the burst without branches, the checks cost a few cycles per
+ * The checks folded over the burst without branches cost a few cycles per
  * frame; the per-frame pass with its drops and compaction runs only for a
  * burst that has a bad frame in it.
  */
-bool burst_is_clean(const rx_context &ctx, rte_mbuf *const *pkts, uint16_t nb)
-{
-	burst_check checks(ctx);
-	for (uint16_t i = 0; i < nb; i++)
-		checks.add(pkts[i]);
-	return checks.ok();
-}
-
 void deliver(packet_handler &h, bool handler_checks, rx_context &ctx, rte_mbuf **pkts, uint16_t nb)
 {
 	uint16_t ok = nb;
-	if (!handler_checks && unlikely(!burst_is_clean(ctx, pkts, nb))) {
+	if (!handler_checks && unlikely(!check_each(ctx, pkts, nb, [](rte_mbuf *) {}))) {
 		ok = 0;
 		for (uint16_t i = 0; i < nb; i++) {
 			const drop_reason why = ctx.check(pkts[i]);
