@@ -442,23 +442,45 @@ def near(run):
     return all(x <= NEAR_RTT_NS for x in rtt)
 
 
-def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s')):
-    """Median and spread (min-max) of each measure over the runs with the
-    two CPUs placed near each other throughout and not kept disturbed (see
-    Bench.undisturbed); failing those, over the near ones, failing those
-    over all. The others are counted in far_runs and disturbed_out. Also
-    each round's rate where @keys has one (None where left out), the attempts rejected before
-    the runs kept, the runs kept disturbed, and each run's disturbance."""
-    kept = [r for r in runs if near(r) and not r.get('kept_disturbed')] or [r for r in runs if near(r)] or runs
+def placed(run, placement):
+    """Whether @run had the two CPUs as @placement says: 'near' (throughout),
+    'far' (for part of it at least) or 'any'."""
+    return placement == 'any' or near(run) == (placement == 'near')
+
+
+def common_placement(groups):
+    """The placement every one of @groups (lists of runs of forwarders that
+    are compared) has a run in: 'near' if each has a near one, else 'far' if
+    each has a far one, else 'any'. A forwarder's median in one placement
+    against another's in the other would compare the host's placement of
+    the vCPUs, which changes a memif run's rate three times over."""
+    for placement in ('near', 'far'):
+        if all(any(placed(r, placement) for r in runs) for runs in groups):
+            return placement
+    return 'any'
+
+
+def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'), placement='near'):
+    """Median and spread (min-max) of each measure over the runs in
+    @placement (see placed()) not kept disturbed (see Bench.undisturbed);
+    failing those, over the runs in @placement, failing those over all. The
+    others are counted in placement_out (in the other placement; the
+    summary's placement says which) and disturbed_out. Also each round's
+    rate where @keys has one (None where left out), the attempts rejected
+    before the runs kept, the runs kept disturbed, and each run's
+    disturbance."""
+    kept = ([r for r in runs if placed(r, placement) and not r.get('kept_disturbed')] or
+            [r for r in runs if placed(r, placement)] or runs)
     left_out = [r for r in runs if not any(r is k for k in kept)]
-    out = {'rejected': sum(r.get('rejected', 0) for r in runs),
+    out = {'placement': placement,
+           'rejected': sum(r.get('rejected', 0) for r in runs),
            'kept_disturbed': sum(1 for r in runs if r.get('kept_disturbed')),
            'disturbance': [r['disturbance'] for r in runs if 'disturbance' in r]}
     if 'mpps' in keys:
         out['round_mpps'] = [None if any(r is x for x in left_out) else r.get('mpps') for r in runs]
     if left_out:
-        out['far_runs'] = sum(1 for r in left_out if not near(r))
-        out['disturbed_out'] = len(left_out) - out['far_runs']
+        out['placement_out'] = sum(1 for r in left_out if not placed(r, placement))
+        out['disturbed_out'] = len(left_out) - out['placement_out']
     runs = kept
     for key in keys:
         vals = [r[key] for r in runs if key in r]
@@ -498,7 +520,9 @@ def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
         log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
             f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + rtt_text(res))
         return res
-    out = {n: summarise(v) for n, v in alternating(names, rounds, run_one).items()}
+    runs = alternating(names, rounds, run_one)
+    placement = common_placement(runs.values())
+    out = {n: summarise(v, placement=placement) for n, v in runs.items()}
     for line in ratio_lines(out, per_round=True):
         log(f'  {line}')
     return out
@@ -642,7 +666,9 @@ def scenario_bridge(bench, a):
         log(f'  round {r + 1}: {name:34s} {res["mpps"]:7.2f} Mpps  {res.get("cycles_per_packet", 0):6.1f} '
             f'cycles/pkt' + rtt_text(res))
         return res
-    return {item[0]: summarise(runs) for item, runs in alternating(items, a.other_rounds, run_one).items()}
+    runs = alternating(items, a.other_rounds, run_one)
+    placement = common_placement(runs.values())
+    return {item[0]: summarise(r, placement=placement) for item, r in runs.items()}
 
 
 def telemetry_query(prefix, cmds):
@@ -760,7 +786,10 @@ def fmt(s, key, scale=1.0, digits=2):
 
 def runs_text(s):
     """How many runs a summary's figures are of, and what was left out or rejected."""
-    notes = [f'+{s["far_runs"]} far'] if s.get('far_runs') else []
+    other = 'near' if s.get('placement') == 'far' else 'far'
+    # Results written before placements were chosen per scenario name these far_runs.
+    out = s.get('placement_out', s.get('far_runs'))
+    notes = [f'+{out} {other}'] if out else []
     if s.get('disturbed_out'):
         notes.append(f'+{s["disturbed_out"]} disturbed')
     if s.get('rejected'):
@@ -880,7 +909,9 @@ def write_report(res, out, started):
                   'forwarder is the one at its limit. Every frame crosses between the two CPUs, so a run '
                   'counts only if the cache-line round trip between them, probed before and after, stayed '
                   f'under {NEAR_RTT_NS} ns (the host had not moved the vCPUs apart); "far" runs are counted '
-                  'but left out of the medians.', '', table(res['memif']), '', *ratio_text(res['memif'])]
+                  'but left out of the medians. Where some forwarder had no near run, all are compared '
+                  'in their far runs instead ("+N near" left out), so that no forwarder\'s figure is '
+                  'of another placement than the others\'.', '', table(res['memif']), '', *ratio_text(res['memif'])]
     if 'bridge' in res:
         lines += ['## bh-bridge beside bh-l2fwd on memif pairs', '',
                   'bh-pktgen gives each port N hosts (`--macs N`): port 0 sends from its host i to host i of '

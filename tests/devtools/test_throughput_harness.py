@@ -241,6 +241,23 @@ class Report(unittest.TestCase):
         s = run.summarise([result(10.0), result(4.0, rtt=[330, 90]), result(30.0, 1, disturbed=True)])
         self.assertEqual(run.runs_text(s), '1 (+1 far, +1 disturbed, 1 rejected)')
 
+    def test_forwarders_are_compared_in_the_placement_all_of_them_had(self):
+        near, far = [90, 90], [450, 460]
+        one_near = [result(27.0, rtt=near), result(9.0, rtt=far), result(8.0, rtt=far)]
+        all_far = [result(10.0, rtt=far), result(9.8, rtt=[90, 450])]
+        self.assertEqual(run.common_placement([one_near, all_far]), 'far')
+        s = run.summarise(one_near, placement='far')
+        self.assertEqual(s['mpps']['runs'], [9.0, 8.0], 'a near run compared with far ones')
+        self.assertEqual(s['round_mpps'], [None, 9.0, 8.0])
+        self.assertEqual(run.runs_text(s), '2 (+1 near)')
+        self.assertEqual(run.common_placement([one_near, [result(11.0, rtt=near)]]), 'near')
+        self.assertEqual(run.runs_text(run.summarise(one_near)), '1 (+2 far)')
+        self.assertEqual(run.common_placement([[result(11.0, rtt=near)], all_far]), 'any')
+        self.assertEqual(run.summarise(all_far, placement='any')['mpps']['runs'], [10.0, 9.8])
+
+    def test_a_summary_stored_before_placements_still_counts_its_far_runs(self):
+        self.assertEqual(run.runs_text({'mpps': {'runs': [1.0, 2.0]}, 'far_runs': 2}), '2 (+2 far)')
+
     def test_ratios_of_medians_of_rounds_and_of_instructions(self):
         def summary(rounds, ipp):
             s = run.summarise([result(x) for x in rounds])
