@@ -460,6 +460,14 @@ def common_placement(groups):
     return 'any'
 
 
+def summarise_compared(runs_by_item):
+    """summarise() of each item's runs (@runs_by_item: item -> runs), all in
+    the placement common to them (common_placement()), since their figures
+    are set against each other."""
+    placement = common_placement(runs_by_item.values())
+    return {item: summarise(runs, placement=placement) for item, runs in runs_by_item.items()}
+
+
 def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'), placement='near'):
     """Median and spread (min-max) of each measure over the runs in
     @placement (see placed()) not kept disturbed (see Bench.undisturbed);
@@ -520,9 +528,7 @@ def throughput(bench, names, vdevs_for, rounds, seconds, warmup, feed_for=None):
         log(f'  round {r + 1}: {name:22s} {res["mpps"]:7.2f} Mpps  cpu {res.get("cpu", 0):5.2f}  '
             f'{res.get("cycles_per_packet", 0):6.1f} cycles/pkt' + rtt_text(res))
         return res
-    runs = alternating(names, rounds, run_one)
-    placement = common_placement(runs.values())
-    out = {n: summarise(v, placement=placement) for n, v in runs.items()}
+    out = summarise_compared(alternating(names, rounds, run_one))
     for line in ratio_lines(out, per_round=True):
         log(f'  {line}')
     return out
@@ -666,9 +672,7 @@ def scenario_bridge(bench, a):
         log(f'  round {r + 1}: {name:34s} {res["mpps"]:7.2f} Mpps  {res.get("cycles_per_packet", 0):6.1f} '
             f'cycles/pkt' + rtt_text(res))
         return res
-    runs = alternating(items, a.other_rounds, run_one)
-    placement = common_placement(runs.values())
-    return {item[0]: summarise(r, placement=placement) for item, r in runs.items()}
+    return {item[0]: s for item, s in summarise_compared(alternating(items, a.other_rounds, run_one)).items()}
 
 
 def telemetry_query(prefix, cmds):

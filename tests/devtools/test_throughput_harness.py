@@ -254,6 +254,9 @@ class Report(unittest.TestCase):
         self.assertEqual(run.runs_text(run.summarise(one_near)), '1 (+2 far)')
         self.assertEqual(run.common_placement([[result(11.0, rtt=near)], all_far]), 'any')
         self.assertEqual(run.summarise(all_far, placement='any')['mpps']['runs'], [10.0, 9.8])
+        both = run.summarise_compared({'testpmd io': one_near, 'bh-l2fwd poll': all_far})
+        self.assertEqual(both['testpmd io']['mpps']['runs'], [9.0, 8.0], 'each forwarder in its own placement')
+        self.assertEqual(both['bh-l2fwd poll']['mpps']['runs'], [10.0, 9.8])
 
     def test_a_summary_stored_before_placements_still_counts_its_far_runs(self):
         self.assertEqual(run.runs_text({'mpps': {'runs': [1.0, 2.0]}, 'far_runs': 2}), '2 (+2 far)')

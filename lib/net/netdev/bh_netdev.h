@@ -183,7 +183,8 @@ private:
  * (packet_handler::checks_frames()) does its per-frame work in. Where the
  * compiler targets SSE4.1 (DPDK's x86 flags, -march=corei7, do), the lengths
  * of each eight frames go into the lanes of one vector, checked eight at a
- * time: one instruction a frame for the length instead of four.
+ * time: two instructions a frame for both checks instead of burst_check's
+ * four.
  * @p visit sees every frame, a bad one too, so it may write only inside a
  * frame's data room (a runt's included), never past it.
  * @return Whether every frame passes check() (true for none). If not, the
