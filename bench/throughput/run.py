@@ -460,12 +460,13 @@ def common_placement(groups):
     return 'any'
 
 
-def summarise_compared(runs_by_item):
-    """summarise() of each item's runs (@runs_by_item: item -> runs), all in
-    the placement common to them (common_placement()), since their figures
-    are set against each other."""
+def summarise_compared(runs_by_item, keys=None):
+    """summarise() of each item's runs (@runs_by_item: item -> runs) over
+    @keys (summarise()'s by default), all in the placement common to them
+    (common_placement()), since their figures are set against each other."""
     placement = common_placement(runs_by_item.values())
-    return {item: summarise(runs, placement=placement) for item, runs in runs_by_item.items()}
+    extra = {'keys': keys} if keys else {}
+    return {item: summarise(runs, placement=placement, **extra) for item, runs in runs_by_item.items()}
 
 
 def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'), placement='near'):
@@ -742,8 +743,7 @@ def scenario_bridge_learn(bench, a):
 def scenario_overload(bench, a, capacity):
     """bh-l2fwd with an application task, unloaded and at offered loads set
     as multiples of @capacity (bh-l2fwd's memif rate), each run @a.other_rounds
-    times in alternation; per point the medians of the runs that stayed
-    near, and the app task's rate as a share of its unloaded rate."""
+    times in alternation; the points as overload_points() makes them."""
     log('overload: bh-l2fwd poll mode with a 1 us app task, offered load past capacity')
     unloaded = 'unloaded'
     rates = [unloaded] + [round(capacity * f, 3) for f in a.load_factors]
@@ -765,9 +765,21 @@ def scenario_overload(bench, a, capacity):
             f'app task {res.get("app_task_per_s", 0) / 1e3:6.1f} k runs/s' + rtt_text(res))
         return res
     keys = ('offered_mpps', 'delivered_mpps', 'mpps', 'app_task_per_s')
-    points = [{'rate_mpps': rate, **summarise(runs, keys)}
-              for rate, runs in alternating(rates, a.other_rounds, run_one).items()]
-    idle = next(p for p in points if p['rate_mpps'] == unloaded)['app_task_per_s']['median']
+    return overload_points(alternating(rates, a.other_rounds, run_one), keys)
+
+
+def overload_points(runs_by_rate, keys):
+    """The overload curve from each rate's runs (the unloaded point first):
+    the loaded points in one placement of the vCPUs, as they are read
+    against each other along the curve (summarise_compared()); the unloaded
+    one, whose frames cross no CPU (it has none), over all its runs. Each
+    point's app share is its app task rate over the unloaded one's."""
+    runs_by_rate = dict(runs_by_rate)
+    unloaded = next(iter(runs_by_rate))
+    first = summarise(runs_by_rate.pop(unloaded), keys, placement='any')
+    points = [{'rate_mpps': rate, **s}
+              for rate, s in {unloaded: first, **summarise_compared(runs_by_rate, keys)}.items()]
+    idle = first['app_task_per_s']['median']
     for p in points:
         p['app_share'] = p['app_task_per_s']['median'] / idle if idle else float('nan')
     return points
@@ -943,7 +955,9 @@ def write_report(res, out, started):
         lines += ['## Overload', '', '![overload](overload.png)', '',
                   'The first row has no generator: the app task\'s unloaded rate, of which each row\'s '
                   '"app share" is the fraction left (bh-l2fwd\'s default `--bh-share 50` lets the bottom '
-                  'halves take at most half of the lcore\'s recent time while the task waits).', '',
+                  'halves take at most half of the lcore\'s recent time while the task waits). The '
+                  'loaded rows are all of one placement of the two vCPUs (near if every row has a near '
+                  'run, else far), as in the memif table.', '',
                   '| offered Mpps | runs | taken by the Rx rings Mpps | forwarded Mpps, median (min-max) | '
                   'app task runs/s | app share |',
                   '|---|---|---|---|---|---|']

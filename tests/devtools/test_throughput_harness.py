@@ -258,6 +258,22 @@ class Report(unittest.TestCase):
         self.assertEqual(both['testpmd io']['mpps']['runs'], [9.0, 8.0], 'each forwarder in its own placement')
         self.assertEqual(both['bh-l2fwd poll']['mpps']['runs'], [10.0, 9.8])
 
+    def test_the_overload_curve_is_of_one_placement_and_its_unloaded_point_of_any(self):
+        near, far = [90, 90], [450, 460]
+
+        def runs(*placed):
+            return [{**result(mpps, rtt=rtt), 'app_task_per_s': app} for mpps, app, rtt in placed]
+        points = run.overload_points({'unloaded': runs((0.0, 2000.0, None), (0.0, 1800.0, None)),
+                                      1.0: runs((1.0, 1500.0, near), (0.5, 500.0, far)),
+                                      2.0: runs((0.7, 300.0, far), (0.6, 100.0, far))},
+                                     ('mpps', 'app_task_per_s'))
+        self.assertEqual([p['rate_mpps'] for p in points], ['unloaded', 1.0, 2.0])
+        self.assertEqual(points[1]['mpps']['runs'], [0.5], 'a near point on a far curve')
+        self.assertEqual(run.runs_text(points[1]), '1 (+1 near)')
+        self.assertEqual(points[2]['mpps']['runs'], [0.7, 0.6])
+        self.assertEqual(run.runs_text(points[0]), '2', 'the unloaded point has no placement to leave out')
+        self.assertEqual([round(p['app_share'], 3) for p in points], [1.0, round(500 / 1900, 3), round(200 / 1900, 3)])
+
     def test_a_summary_stored_before_placements_still_counts_its_far_runs(self):
         self.assertEqual(run.runs_text({'mpps': {'runs': [1.0, 2.0]}, 'far_runs': 2}), '2 (+2 far)')
 
