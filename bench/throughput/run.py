@@ -460,16 +460,19 @@ def common_placement(groups):
     return 'any'
 
 
-def summarise_compared(runs_by_item, keys=None):
+# What summarise() takes the median and spread of, unless told otherwise.
+SUMMARY_KEYS = ('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s')
+
+
+def summarise_compared(runs_by_item, keys=SUMMARY_KEYS):
     """summarise() of each item's runs (@runs_by_item: item -> runs) over
-    @keys (summarise()'s by default), all in the placement common to them
-    (common_placement()), since their figures are set against each other."""
+    @keys, all in the placement common to them (common_placement()), since
+    their figures are set against each other."""
     placement = common_placement(runs_by_item.values())
-    extra = {'keys': keys} if keys else {}
-    return {item: summarise(runs, placement=placement, **extra) for item, runs in runs_by_item.items()}
+    return {item: summarise(runs, keys, placement) for item, runs in runs_by_item.items()}
 
 
-def summarise(runs, keys=('mpps', 'cpu', 'cycles_per_packet', 'app_task_per_s'), placement='near'):
+def summarise(runs, keys=SUMMARY_KEYS, placement='near'):
     """Median and spread (min-max) of each measure over the runs in
     @placement (see placed()) not kept disturbed (see Bench.undisturbed);
     failing those, over the runs in @placement, failing those over all. The

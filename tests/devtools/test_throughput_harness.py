@@ -255,7 +255,7 @@ class Report(unittest.TestCase):
         self.assertEqual(run.common_placement([[result(11.0, rtt=near)], all_far]), 'any')
         self.assertEqual(run.summarise(all_far, placement='any')['mpps']['runs'], [10.0, 9.8])
         both = run.summarise_compared({'testpmd io': one_near, 'bh-l2fwd poll': all_far})
-        self.assertEqual(both['testpmd io']['mpps']['runs'], [9.0, 8.0], 'each forwarder in its own placement')
+        self.assertEqual(both['testpmd io']['mpps']['runs'], [9.0, 8.0], 'testpmd io in the far runs bh-l2fwd poll had')
         self.assertEqual(both['bh-l2fwd poll']['mpps']['runs'], [10.0, 9.8])
 
     def test_the_overload_curve_is_of_one_placement_and_its_unloaded_point_of_any(self):
