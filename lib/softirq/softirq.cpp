@@ -23,6 +23,7 @@
 #include "softirq_telemetry.h"
 #include "softirq_trace.h"
 #include "time_private.h"
+#include "trace_private.h"
 
 namespace bh {
 
@@ -194,44 +195,73 @@ const softirq_action &softirq_entry(unsigned nr) noexcept
 	return nr < NR_SOFTIRQS ? softirq_vec[nr] : none;
 }
 
-int raise_softirq(unsigned nr) noexcept
+namespace {
+
+/* Records made on the executor or the raiser, whose lcore_id() is the lcore the point names. */
+using trace_emit = void (*)(uint32_t lcore, uint32_t nr);
+
+/* Returns 0, so that a raise can end in a tail call to it and keep no frame of its own. */
+template <trace_emit emit>
+[[gnu::noinline, gnu::cold]] int trace_record(unsigned nr) noexcept
 {
-	if (check_registered("raise_softirq", nr))
+	emit(lcore_id(), nr);
+	return 0;
+}
+
+template <rte_trace_point_t &tp, trace_emit emit>
+[[gnu::always_inline]] inline void trace(unsigned nr) noexcept
+{
+	if (detail::trace_on(tp))
+		trace_record<emit>(nr);
+}
+
+/* Out of line, so that the log call costs a raise nothing. */
+[[gnu::noinline, gnu::cold]] int raise_refused(const char *fn, unsigned nr) noexcept
+{
+	if (check_registered(fn, nr))
 		return -EINVAL;
-	unsigned id = lcore_id();
-	if (id >= max_lcores) {
-		BH_LOG(ERR, log::softirq, "raise_softirq: calling thread is not an lcore; use raise_softirq_on()");
-		return -ENODEV;
-	}
+	BH_LOG(ERR, log::softirq, "%s: calling thread is not an lcore; use raise_softirq_on()", fn);
+	return -ENODEV;
+}
+
+/*
+ * raise_softirq() and raise_softirq_irqoff(), which differ only in how
+ * they set a bit in the shared word (@p set). Every call is a tail call,
+ * so the common path saves no register.
+ */
+template <typename Set>
+[[gnu::always_inline]] inline int raise_local(const char *fn, unsigned nr, Set set) noexcept
+{
+	const unsigned id = lcore_id();
+	if (unlikely(nr >= NR_SOFTIRQS || !(registered_mask.load(std::memory_order_relaxed) >> nr & 1u) ||
+		     id >= max_lcores))
+		return raise_refused(fn, nr);
 	softirq_lcore &s = softirq_state[id];
 	const thread_role who = detail::current_role();
 	if (raises_locally(s, who))
 		s.local_pending |= 1u << nr;
 	else
-		s.pending.fetch_or(1u << nr, std::memory_order_release);
+		set(s.pending, 1u << nr);
 	count_local_raise(s, who, nr);
-	bh_trace_softirq_raise(id, nr);
+	if (detail::trace_on(__bh_trace_softirq_raise))
+		return trace_record<bh_trace_softirq_raise>(nr);
 	return 0;
+}
+
+} // namespace
+
+int raise_softirq(unsigned nr) noexcept
+{
+	return raise_local("raise_softirq", nr, [](std::atomic<uint32_t> &w, uint32_t bit) {
+		w.fetch_or(bit, std::memory_order_release);
+	});
 }
 
 int raise_softirq_irqoff(unsigned nr) noexcept
 {
-	if (check_registered("raise_softirq_irqoff", nr))
-		return -EINVAL;
-	unsigned id = lcore_id();
-	if (id >= max_lcores) {
-		BH_LOG(ERR, log::softirq, "raise_softirq_irqoff: calling thread is not an lcore");
-		return -ENODEV;
-	}
-	softirq_lcore &s = softirq_state[id];
-	const thread_role who = detail::current_role();
-	if (raises_locally(s, who))
-		s.local_pending |= 1u << nr;
-	else
-		s.pending.store(s.pending.load(std::memory_order_relaxed) | (1u << nr), std::memory_order_release);
-	count_local_raise(s, who, nr);
-	bh_trace_softirq_raise(id, nr);
-	return 0;
+	return raise_local("raise_softirq_irqoff", nr, [](std::atomic<uint32_t> &w, uint32_t bit) {
+		w.store(w.load(std::memory_order_relaxed) | bit, std::memory_order_release);
+	});
 }
 
 int raise_softirq_on(unsigned lcore, unsigned nr) noexcept
@@ -262,7 +292,7 @@ uint32_t local_softirq_pending() noexcept
 	return id < max_lcores ? pending_of(softirq_state[id], detail::current_role(), std::memory_order_relaxed) : 0;
 }
 
-bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
+void detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
 {
 	const uint32_t after = tl_preempt_count;
 	s.context_leaks.add();
@@ -271,7 +301,6 @@ bool detail::context_leaked(softirq_lcore &s, uint32_t before, const char *what,
 	       "%s): restored",
 	       what, fn, lcore_id(), after, before, after > before ? "disabled" : "enabled once too often");
 	tl_preempt_count = before;
-	return true;
 }
 
 /*
@@ -287,89 +316,108 @@ constexpr unsigned time_sample_shift = 6;
 
 namespace {
 
+/* The timed one run in 2^time_sample_shift: out of line, so that the others keep no TSC value across the call. */
+[[gnu::noinline]] void call_timed(softirq_lcore &s, const softirq_action &e, unsigned nr) noexcept
+{
+	const uint64_t t0 = rte_rdtsc();
+	e.action(e);
+	s.cycles[nr].add((rte_rdtsc() - t0) << time_sample_shift);
+}
+
+[[gnu::noinline, gnu::cold]] void handler_leaked(softirq_lcore &s, uint32_t before, const softirq_action &e) noexcept
+{
+	detail::context_leaked(s, before, e.name ? e.name : "softirq", reinterpret_cast<const void *>(e.action));
+}
+
+/* Takes the pending bits in @p mask off the words @p who reads. */
+template <thread_role who>
+[[gnu::always_inline]] inline uint32_t take_pending(softirq_lcore &s, uint32_t mask) noexcept
+{
+	uint32_t pending = 0;
+	if constexpr (who == thread_role::lcore) {
+		pending = s.local_pending & mask;
+		s.local_pending &= ~mask;
+	}
+	/* A load first: the locked AND only when another thread raised. */
+	if (s.pending.load(std::memory_order_relaxed) & mask)
+		pending |= s.pending.fetch_and(~mask, std::memory_order_acquire) & mask;
+	return pending;
+}
+
+/* One pass: runs what take_pending() took, in index order. [X] */
+template <thread_role who>
+[[gnu::always_inline]] inline void run_taken(softirq_lcore &s, uint32_t mask, uint32_t pc) noexcept
+{
+	for (uint32_t pending = take_pending<who>(s, mask); pending; pending &= pending - 1) {
+		const unsigned nr = unsigned(std::countr_zero(pending));
+		const softirq_action &e = softirq_vec[nr];
+		if (!e.action)
+			continue;
+		trace<__bh_trace_softirq_entry, bh_trace_softirq_entry>(nr);
+		if (unlikely((s.run[nr].read() & ((1u << time_sample_shift) - 1)) == 0))
+			call_timed(s, e, nr);
+		else
+			e.action(e);
+		trace<__bh_trace_softirq_exit, bh_trace_softirq_exit>(nr);
+		if (unlikely(detail::tl_preempt_count != pc))
+			handler_leaked(s, pc, e);
+		s.run[nr].add();
+		if constexpr (who == thread_role::ksoftirqd)
+			s.run_ksoftirqd[nr].add();
+	}
+}
+
 /*
- * The body of run_softirqs(), inlined into do_softirq()'s common path (the
- * lcore's own thread, ksoftirqd asleep): one call and one lcore id read
- * fewer on every pass of every lcore loop. @p lcore is for the trace points.
+ * The passes after the first, while softirqs in @p mask are raised again,
+ * within max_restart passes in all and max_time from the first restart.
+ * Out of line: the first pass then keeps neither limit in a register
+ * across its handlers. Returns true if some are still pending at the end.
  */
-[[gnu::always_inline]] inline bool run_pass(detail::softirq_lcore &s, thread_role who, uint32_t mask, unsigned lcore)
+template <thread_role who>
+[[gnu::noinline]] bool run_restarts(softirq_lcore &s, uint32_t mask, uint32_t pc) noexcept
+{
+	const uint64_t deadline = rte_rdtsc() + max_time_cycles;
+	for (unsigned passes = config.max_restart; --passes;) {
+		run_taken<who>(s, mask, pc);
+		if (!(pending_of(s, who, std::memory_order_relaxed) & mask))
+			return false;
+		if (rte_rdtsc() >= deadline)
+			return true;
+	}
+	return true;
+}
+
+/*
+ * The body of run_softirqs(), for one executor role, inlined into
+ * do_softirq()'s common path (the lcore's own thread, ksoftirqd asleep):
+ * one call and one lcore id read fewer on every pass of every lcore loop.
+ * A call with no restart reads no clock.
+ */
+template <thread_role who>
+[[gnu::always_inline]] inline bool run_pass(softirq_lcore &s, uint32_t mask, [[maybe_unused]] unsigned lcore)
 {
 	BH_CHECK_OWNER(detail::executes(lcore) && &s == &detail::softirq_state[lcore], "the softirq state [X]");
-	detail::tl_preempt_count += softirq_offset;
-	const uint32_t pc = detail::tl_preempt_count;
-	unsigned passes = config.max_restart;
-	/* Read at the first restart, not before: a call with no restart reads no clock. */
-	uint64_t deadline = 0;
-	bool left = false;
-
-	for (;;) {
-		uint32_t pending = 0;
-		if (who == thread_role::lcore) {
-			pending = s.local_pending & mask;
-			s.local_pending &= ~mask;
-		}
-		/* A load first: the locked AND only when another thread raised. */
-		if (s.pending.load(std::memory_order_relaxed) & mask)
-			pending |= s.pending.fetch_and(~mask, std::memory_order_acquire) & mask;
-		while (pending) {
-			const unsigned nr = unsigned(std::countr_zero(pending));
-			pending &= pending - 1;
-			const softirq_action &e = softirq_vec[nr];
-			if (!e.action)
-				continue;
-			const bool timed = (s.run[nr].read() & ((1u << time_sample_shift) - 1)) == 0;
-			const uint64_t t0 = timed ? rte_rdtsc() : 0;
-			bh_trace_softirq_entry(lcore, nr);
-			e.action(e);
-			bh_trace_softirq_exit(lcore, nr);
-			detail::check_context_kept(s, pc, e.name ? e.name : "softirq", reinterpret_cast<const void *>(e.action));
-			if (timed)
-				s.cycles[nr].add((rte_rdtsc() - t0) << time_sample_shift);
-			s.run[nr].add();
-			if (who == thread_role::ksoftirqd)
-				s.run_ksoftirqd[nr].add();
-		}
-		if (!(pending_of(s, who, std::memory_order_relaxed) & mask))
-			break;
-		const uint64_t now = rte_rdtsc();
-		if (!deadline)
-			deadline = now + max_time_cycles;
-		if (--passes == 0 || now >= deadline) {
-			left = true;
-			break;
-		}
-	}
+	const uint32_t pc = detail::tl_preempt_count += softirq_offset;
+	run_taken<who>(s, mask, pc);
+	const bool left = (pending_of(s, who, std::memory_order_relaxed) & mask) && run_restarts<who>(s, mask, pc);
 	detail::tl_preempt_count -= softirq_offset;
 	return left;
 }
 
-} // namespace
-
-bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
+/* do_softirq() where ksoftirqd is the caller or owns the lcore's softirqs. */
+[[gnu::noinline]] void do_softirq_shared(softirq_lcore &s, thread_role who) noexcept
 {
-	return run_pass(s, who, mask, lcore_id());
-}
-
-void do_softirq() noexcept
-{
-	if (detail::tl_preempt_count & (hardirq_mask | softirq_mask))
-		return;
-	unsigned id = lcore_id();
-	if (id >= max_lcores)
-		return;
-	softirq_lcore &s = softirq_state[id];
-	const thread_role who = detail::current_role();
 	const uint32_t pending = pending_of(s, who, std::memory_order_relaxed);
 	if (!pending)
 		return;
-
 	if (who == thread_role::ksoftirqd) {
 		/* Called from ksoftirqd outside a handler: it already owns the lcore. */
 		detail::run_softirqs(s, who, ~detail::lcore_only_mask);
 		return;
 	}
 	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
-		if (run_pass(s, who, ~0u, id))
+		/* ksoftirqd has handed the softirqs back since the caller looked. */
+		if (detail::run_softirqs(s, who, ~0u))
 			wakeup_softirqd(s);
 		return;
 	}
@@ -387,6 +435,33 @@ void do_softirq() noexcept
 		detail::run_softirqs(s, who, detail::lcore_only_mask);
 		detail::exec_lock_release(s);
 	}
+}
+
+} // namespace
+
+/* Only an lcore's own thread and its ksoftirqd execute (executes() checks it): @p who is one of the two. */
+bool detail::run_softirqs(softirq_lcore &s, thread_role who, uint32_t mask) noexcept
+{
+	if (who == thread_role::ksoftirqd)
+		return run_pass<thread_role::ksoftirqd>(s, mask, lcore_id());
+	return run_pass<thread_role::lcore>(s, mask, lcore_id());
+}
+
+void do_softirq() noexcept
+{
+	if (detail::tl_preempt_count & (hardirq_mask | softirq_mask))
+		return;
+	const unsigned id = lcore_id();
+	if (id >= max_lcores)
+		return;
+	softirq_lcore &s = softirq_state[id];
+	/* An attached lcore's role, without current_role()'s fallback for DPDK lcores that are not attached. */
+	if (unlikely(detail::tl_role != thread_role::lcore || s.ksoftirqd_active.load(std::memory_order_acquire))) {
+		do_softirq_shared(s, detail::current_role());
+		return;
+	}
+	if (pending_of(s, thread_role::lcore, std::memory_order_relaxed) && run_pass<thread_role::lcore>(s, ~0u, id))
+		wakeup_softirqd(s);
 }
 
 int softirq_set_config(const softirq_config &cfg) noexcept

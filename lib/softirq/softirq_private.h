@@ -122,17 +122,12 @@ inline bool executes(unsigned lcore) noexcept
  * A softirq handler or a tasklet must return with the context word as it
  * found it (Linux's handle_softirqs checks preempt_count the same way): one
  * that leaves bottom halves disabled would silently stop every softirq of
- * the lcore. Reports it, names @p what (and @p fn), counts it and restores
- * the word. Returns whether it had changed. [X] Inline, so that the check
- * costs a compare per handler; the report is out of line.
+ * the lcore. The executor compares tl_preempt_count with @p before after
+ * each call, inline, and calls this when they differ, through a cold
+ * wrapper that names @p what (and @p fn) only then: reports it, counts it
+ * and restores the word. [X]
  */
-bool context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept;
-inline bool check_context_kept(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept
-{
-	if (tl_preempt_count == before) [[likely]]
-		return false;
-	return context_leaked(s, before, what, fn);
-}
+void context_leaked(softirq_lcore &s, uint32_t before, const char *what, const void *fn) noexcept;
 
 /* ksoftirqd's side of the hand-off: runs the lcore's softirqs in batches, under the execution lock. */
 void exec_lock_acquire(softirq_lcore &s) noexcept;

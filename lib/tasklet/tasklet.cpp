@@ -17,6 +17,7 @@
 #include "tasklet_private.h"
 #include "tasklet_trace.h"
 #include "telemetry_private.h"
+#include "trace_private.h"
 #include "wait_private.h"
 
 namespace bh {
@@ -117,10 +118,33 @@ taken take(tasklet &t)
 	}
 }
 
-void requeue(tasklet_list &l, tasklet &t, list_kind kind)
+/*
+ * A queued tasklet that take() did not give to run: counted, and queued
+ * again unless killed. Out of line, so that the run loop keeps none of
+ * these counters' addresses in registers.
+ */
+[[gnu::noinline]] void not_taken(tasklet_lcore &st, tasklet_list &l, tasklet &t, list_kind kind, taken why)
 {
+	if (why == taken::killed) {
+		st.killed.add();
+		return;
+	}
+	(why == taken::requeue_running ? st.requeued_running : st.requeued_disabled).add();
 	l.fifo.append(t);
 	raise_softirq(list_softirq[kind]);
+}
+
+/* Out of line, as softirq.cpp's: see trace_private.h. The executor's lcore_id() is the lcore the point names. */
+template <void (*emit)(uint32_t lcore, const void *tasklet, tasklet_func func)>
+[[gnu::noinline, gnu::cold]] void trace_record(tasklet &t) noexcept
+{
+	emit(lcore_id(), &t, access::func(t));
+}
+
+[[gnu::noinline, gnu::cold]] void tasklet_leaked(uint32_t before, tasklet &t) noexcept
+{
+	detail::context_leaked(detail::softirq_state[lcore_id()], before, "tasklet",
+			       reinterpret_cast<const void *>(access::func(t)));
 }
 
 void tasklet_action(list_kind kind)
@@ -131,33 +155,24 @@ void tasklet_action(list_kind kind)
 	tasklet_list &l = st.lists[kind];
 	st.remote.add(l.fifo.splice(l.inbox));
 	tasklet *list = l.fifo.take_all();
-	detail::softirq_lcore &ss = detail::softirq_state[lcore];
 	const uint32_t pc = detail::tl_preempt_count;
 
 	while (list) {
 		tasklet &t = *list;
 		list = access::next(t);
-		switch (take(t)) {
-		case taken::run:
-			break;
-		case taken::killed:
-			st.killed.add();
-			continue;
-		case taken::requeue_running:
-			st.requeued_running.add();
-			requeue(l, t, kind);
-			continue;
-		case taken::requeue_disabled:
-			st.requeued_disabled.add();
-			requeue(l, t, kind);
+		if (const taken why = take(t); why != taken::run) [[unlikely]] {
+			not_taken(st, l, t, kind, why);
 			continue;
 		}
-		bh_trace_tasklet_entry(lcore, &t, access::func(t));
+		if (detail::trace_on(__bh_trace_tasklet_entry))
+			trace_record<bh_trace_tasklet_entry>(t);
 		tl_running = &t;
 		access::call(t);
 		tl_running = nullptr;
-		bh_trace_tasklet_exit(lcore, &t, access::func(t));
-		detail::check_context_kept(ss, pc, "tasklet", reinterpret_cast<const void *>(access::func(t)));
+		if (detail::trace_on(__bh_trace_tasklet_exit))
+			trace_record<bh_trace_tasklet_exit>(t);
+		if (unlikely(detail::tl_preempt_count != pc))
+			tasklet_leaked(pc, t);
 		access::state(t).fetch_and(~access::run, std::memory_order_release);
 		st.run.add();
 	}
