@@ -404,7 +404,11 @@ template <thread_role who>
 	return left;
 }
 
-/* do_softirq() where ksoftirqd is the caller or owns the lcore's softirqs. */
+/*
+ * do_softirq() off its common path: called by ksoftirqd, or while ksoftirqd
+ * owns the lcore's softirqs, or on a DPDK lcore that never attached (its
+ * role read from rte_lcore_id()).
+ */
 [[gnu::noinline]] void do_softirq_shared(softirq_lcore &s, thread_role who) noexcept
 {
 	const uint32_t pending = pending_of(s, who, std::memory_order_relaxed);
@@ -416,7 +420,7 @@ template <thread_role who>
 		return;
 	}
 	if (!s.ksoftirqd_active.load(std::memory_order_acquire)) {
-		/* ksoftirqd has handed the softirqs back since the caller looked. */
+		/* An lcore that never attached, or ksoftirqd handed the softirqs back since the caller looked. */
 		if (detail::run_softirqs(s, who, ~0u))
 			wakeup_softirqd(s);
 		return;
