@@ -7,7 +7,8 @@
  * whole: its record's calls and TSC read, inlined into a caller, make the
  * caller save registers on every call, trace on or off. A hot path tests
  * inline with trace_on() and records through an out-of-line, cold
- * function that calls the emitter. Not installed.
+ * function that calls the emitter. (DPDK's rte_trace_point_is_enabled()
+ * makes the same test, but as a call into librte_eal.) Not installed.
  */
 
 #include <rte_branch_prediction.h>

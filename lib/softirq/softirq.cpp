@@ -70,9 +70,14 @@ const char *entry_name(unsigned nr)
 	return default_names[nr] ? default_names[nr] : "free";
 }
 
+bool registered(unsigned nr)
+{
+	return nr < NR_SOFTIRQS && (registered_mask.load(std::memory_order_relaxed) >> nr & 1u);
+}
+
 int check_registered(const char *fn, unsigned nr)
 {
-	if (nr < NR_SOFTIRQS && (registered_mask.load(std::memory_order_relaxed) >> nr & 1u))
+	if (registered(nr))
 		return 0;
 	BH_LOG(ERR, log::softirq, "%s: softirq %u is not registered", fn, nr);
 	return -EINVAL;
@@ -233,8 +238,7 @@ template <typename Set>
 [[gnu::always_inline]] inline int raise_local(const char *fn, unsigned nr, Set set) noexcept
 {
 	const unsigned id = lcore_id();
-	if (unlikely(nr >= NR_SOFTIRQS || !(registered_mask.load(std::memory_order_relaxed) >> nr & 1u) ||
-		     id >= max_lcores))
+	if (unlikely(!registered(nr) || id >= max_lcores))
 		return raise_refused(fn, nr);
 	softirq_lcore &s = softirq_state[id];
 	const thread_role who = detail::current_role();
