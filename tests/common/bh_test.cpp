@@ -197,6 +197,28 @@ sched_time thread_sched_time(pid_t tid)
 	return t;
 }
 
+wait_counts thread_wait_counts(pid_t tid)
+{
+	const std::string dir = "/proc/self/task/" + std::to_string(tid);
+	wait_counts c;
+	std::ifstream status(dir + "/status");
+	for (std::string line; std::getline(status, line);) {
+		if (line.rfind("voluntary_ctxt_switches:", 0) == 0)
+			c.voluntary_switches = std::stoull(line.substr(line.find(':') + 1));
+	}
+	/* majflt is the 12th field; the 2nd, the command, may hold spaces but ends at the last ')'. */
+	std::ifstream stat(dir + "/stat");
+	std::string line;
+	std::getline(stat, line);
+	std::istringstream rest(line.substr(line.rfind(')') + 2));
+	std::string field;
+	for (int i = 3; i <= 12 && rest >> field; i++) {
+		if (i == 12)
+			c.major_faults = std::stoull(field);
+	}
+	return c;
+}
+
 run_window run_for(const std::vector<pid_t> &tids, uint64_t run_ns, std::chrono::milliseconds limit)
 {
 	auto now = [&tids] {
@@ -205,6 +227,9 @@ run_window run_for(const std::vector<pid_t> &tids, uint64_t run_ns, std::chrono:
 			const sched_time t = thread_sched_time(tid);
 			w.run_ns += t.run_ns;
 			w.wait_ns += t.wait_ns;
+			const wait_counts c = thread_wait_counts(tid);
+			w.waits.voluntary_switches += c.voluntary_switches;
+			w.waits.major_faults += c.major_faults;
 		}
 		w.wall_ns = uint64_t(std::chrono::duration_cast<std::chrono::nanoseconds>(
 					     std::chrono::steady_clock::now().time_since_epoch())
@@ -217,7 +242,9 @@ run_window run_for(const std::vector<pid_t> &tids, uint64_t run_ns, std::chrono:
 		std::this_thread::sleep_for(std::chrono::milliseconds(10));
 		end = now();
 	}
-	return {end.run_ns - start.run_ns, end.wait_ns - start.wait_ns, end.wall_ns - start.wall_ns};
+	return {end.run_ns - start.run_ns, end.wait_ns - start.wait_ns, end.wall_ns - start.wall_ns,
+		{end.waits.voluntary_switches - start.waits.voluntary_switches,
+		 end.waits.major_faults - start.waits.major_faults}};
 }
 
 pid_t find_thread(const std::string &comm)

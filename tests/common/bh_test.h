@@ -97,9 +97,24 @@ struct sched_time {
 };
 sched_time thread_sched_time(pid_t tid);
 
-/* What threads got over a window of wall-clock time: summed sched_time, and the window. */
+/*
+ * How often thread @p tid of this process has given up its CPU to wait
+ * (/proc/self/task/<tid>/status voluntary_ctxt_switches: a sleep, a lock,
+ * I/O), and of those waits how many were for a page read from disk
+ * (/proc/self/task/<tid>/stat majflt). Counts, where sched_time's
+ * wall-clock arithmetic also sees the hypervisor's steal and the
+ * scheduler's tick-granular run time.
+ */
+struct wait_counts {
+	uint64_t voluntary_switches = 0;
+	uint64_t major_faults = 0;
+};
+wait_counts thread_wait_counts(pid_t tid);
+
+/* What threads got over a window of wall-clock time: summed sched_time and wait_counts, and the window. */
 struct run_window {
 	uint64_t run_ns = 0, wait_ns = 0, wall_ns = 0;
+	wait_counts waits;
 };
 
 /*

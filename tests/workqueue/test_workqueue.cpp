@@ -566,8 +566,8 @@ TEST_F(workqueue_test, test_workqueue_sleeping_worker_does_not_slow_the_lcore)
 	 * must not hold the lcore up: its softirq rate per unit of its own run
 	 * time (schedstat: whatever else the machine runs) must not drop from
 	 * the first phase to the second, it must never block (its loop never
-	 * idles here, so time neither on a CPU nor waiting for one is time
-	 * blocked), and the worker must not take the lcore's CPU. The first
+	 * idles here, so every voluntary context switch of its thread is a
+	 * wait), and the worker must not take the lcore's CPU. The first
 	 * phase has the same I/O because the I/O itself slows the other CPU's
 	 * neighbour: by a fifth to a quarter in a VM.
 	 */
@@ -642,19 +642,29 @@ TEST_F(workqueue_test, test_workqueue_sleeping_worker_does_not_slow_the_lcore)
 	lc.stop_loop();
 	lcore_clear(lc.id());
 	EXPECT_EQ(flush_scheduled_work(), 0);
-	auto blocked = [](const test::run_window &w) {
+	/*
+	 * Shown, not checked: wall-clock time neither run nor waited for is
+	 * not all blocking. schedstat's run time trails by up to a tick, and
+	 * this VM reports no steal time, so a vCPU its host deschedules loses
+	 * time to neither; CI saw ~20 ms of it in both phases, the one without
+	 * the lcore's queue_work too.
+	 */
+	auto unaccounted = [](const test::run_window &w) {
 		return w.wall_ns > w.run_ns + w.wait_ns ? w.wall_ns - w.run_ns - w.wait_ns : 0;
 	};
 	printf("lcore softirq rate per ns of its run time, queueing 50 ms file I/O items itself: %.1f%% of the rate "
 	       "while another thread queued them; I/O items %d then %d; slowest queue_work on the lcore %" PRIu64
-	       " ns; lcore run/wait/blocked ms: %.0f/%.0f/%.1f then %.0f/%.0f/%.1f\n",
+	       " ns; lcore run/wait/neither ms: %.0f/%.0f/%.1f then %.0f/%.0f/%.1f; voluntary switches %" PRIu64
+	       " then %" PRIu64 ", major faults %" PRIu64 " then %" PRIu64 "\n",
 	       100 * busy / quiet, fed, io_done.load() - fed, max_queue_ns.load(), quiet_w.run_ns / 1e6,
-	       quiet_w.wait_ns / 1e6, blocked(quiet_w) / 1e6, busy_w.run_ns / 1e6, busy_w.wait_ns / 1e6,
-	       blocked(busy_w) / 1e6);
+	       quiet_w.wait_ns / 1e6, unaccounted(quiet_w) / 1e6, busy_w.run_ns / 1e6, busy_w.wait_ns / 1e6,
+	       unaccounted(busy_w) / 1e6, quiet_w.waits.voluntary_switches, busy_w.waits.voluntary_switches,
+	       quiet_w.waits.major_faults, busy_w.waits.major_faults);
 	EXPECT_GE(fed, 3);
 	EXPECT_GE(io_done.load() - fed, 3);
-	/* Clock reads and the scheduler's bookkeeping leave a few ms unaccounted for. */
-	EXPECT_LT(blocked(busy_w), busy_w.wall_ns / 20) << "the lcore blocked while the worker did I/O";
+	/* A wait for a page of the program read from disk is the machine's, not the framework's. */
+	EXPECT_LE(busy_w.waits.voluntary_switches, busy_w.waits.major_faults)
+		<< "the lcore blocked while the worker did I/O";
 #if defined(__SANITIZE_THREAD__)
 	/* ThreadSanitizer slows the lcore's atomics unevenly: only a loose bound. */
 	EXPECT_GE(busy / quiet, 0.5);
