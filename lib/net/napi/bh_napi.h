@@ -57,8 +57,10 @@ enum class napi_rule {
 	defer,
 	/**
 	 * By rate, as VPP's adaptive mode: the average of packets per poll (a
-	 * moving average over about 8 polls, halved by each empty poll)
-	 * reaching rate_hi switches the context to polling on every pass,
+	 * moving average over about 8 polls, halved by each empty poll that
+	 * comes 10 us or more after the last poll that found work: the gaps
+	 * between a bursty sender's bursts are no idle spell) reaching
+	 * rate_hi switches the context to polling on every pass,
 	 * which it keeps while the average stays at rate_lo or more; below, it
 	 * arms its interrupt. One poll of a full weight from idle reaches 8.
 	 * A spell of polling whose polls found nothing (an lcore that wakes
