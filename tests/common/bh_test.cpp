@@ -211,11 +211,10 @@ wait_counts thread_wait_counts(pid_t tid)
 	std::string line;
 	std::getline(stat, line);
 	std::istringstream rest(line.substr(line.rfind(')') + 2));
-	std::string field;
-	for (int i = 3; i <= 12 && rest >> field; i++) {
-		if (i == 12)
-			c.major_faults = std::stoull(field);
-	}
+	std::string skipped;
+	for (int field = 3; field < 12; field++)
+		rest >> skipped;
+	rest >> c.major_faults;
 	return c;
 }
 

@@ -78,9 +78,8 @@ napi_verdict go_idle(napi_ctl &c, uint64_t now)
 	 * an idle spell it starts at 10 us, so that the start of traffic is seen
 	 * at once.
 	 */
-	const uint64_t min_cycles = bh::detail::ns_to_cycles(min_backoff_ns);
 	const uint64_t first = c.last_gap < 4 * c.max_backoff_cycles ? c.last_gap / 4 : 0;
-	c.idle_backoff = std::clamp(c.idle_backoff ? c.idle_backoff * 2 : first, min_cycles, c.max_backoff_cycles);
+	c.idle_backoff = std::clamp(c.idle_backoff ? c.idle_backoff * 2 : first, c.min_backoff_cycles, c.max_backoff_cycles);
 	return back_off(c, now, now + c.idle_backoff);
 }
 
@@ -103,7 +102,7 @@ napi_verdict go_idle(napi_ctl &c, uint64_t now)
 void average(napi_ctl &c, int work, uint64_t now)
 {
 	if (!work) {
-		if (now - c.last_work >= c.quiet_cycles)
+		if (now - c.last_work >= c.min_backoff_cycles)
 			c.avg16 /= 2;
 		return;
 	}
@@ -181,7 +180,7 @@ napi_verdict after_nothing(napi_ctl &c, uint64_t now, bool woke)
 	if (woke || c.spurious_run) {
 		if (c.spurious_run < spurious_retries) {
 			detail::napi_stats[c.lcore].spurious.add();
-			return back_off(c, now, now + (bh::detail::ns_to_cycles(min_backoff_ns) << c.spurious_run++));
+			return back_off(c, now, now + (c.min_backoff_cycles << c.spurious_run++));
 		}
 		c.spurious_run = 0;
 		return go_idle(c, now);
@@ -362,8 +361,8 @@ void detail::napi_ctl::configure(rx_mode m, const napi_switch &s) noexcept
 	sw = s;
 	rate_start = s.rate_hi;
 	defer_cycles = bh::detail::ns_to_cycles(s.defer_ns);
+	min_backoff_cycles = bh::detail::ns_to_cycles(min_backoff_ns);
 	max_backoff_cycles = bh::detail::ns_to_cycles(s.max_backoff_ns);
-	quiet_cycles = bh::detail::ns_to_cycles(min_backoff_ns);
 }
 
 int napi_add(napi &n, unsigned lcore, rx_mode mode, const napi_switch &sw, const napi_irq &irq) noexcept

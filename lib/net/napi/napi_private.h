@@ -36,7 +36,7 @@ struct napi_ctl {
 	rx_mode mode;                         /* [I] */
 	napi_switch sw;                       /* [I] */
 	napi_irq irq;                         /* [I]; fd reset to -1 by [L] if the lcore cannot take it */
-	uint64_t defer_cycles, max_backoff_cycles, quiet_cycles; /* [I] */
+	uint64_t defer_cycles, min_backoff_cycles, max_backoff_cycles; /* [I] */
 	std::atomic<napi_state> state{napi_state::polling}; /* [L]/[X] by the hand-off */
 	std::atomic<uint64_t> until{0};       /* [X] sets with backing_off, [L] reads */
 	std::atomic<uint64_t> slack{0};       /* [X] sets with until: how much earlier it may be polled */
