@@ -1,4 +1,6 @@
 /* SPDX-License-Identifier: BSD-3-Clause */
+#include <algorithm>
+
 #include <rte_cycles.h>
 #include <rte_mbuf.h>
 
@@ -19,12 +21,18 @@ void forwarder::flood(bh::net::rx_context &ctx, rte_mbuf *m, uint64_t to, counte
 
 void forwarder::on_burst(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
 {
+	for (uint16_t off = 0; off < n; off = uint16_t(off + lookup_frames))
+		forward(ctx, pkts + off, std::min<uint16_t>(lookup_frames, uint16_t(n - off)));
+}
+
+void forwarder::forward(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n)
+{
 	const unsigned lc = ctx.lcore();
 	const uint16_t in = ctx.port();
 	counters &c = counters_[lc];
 	/* Keys 2i and 2i+1: frame i's destination and source. */
-	mac_t macs[2 * 32];
-	fdb_entry *found[2 * 32];
+	mac_t macs[2 * lookup_frames];
+	fdb_entry *found[2 * lookup_frames];
 	uint16_t ok = 0;
 	for (uint16_t i = 0; i < n; i++) {
 		rte_mbuf *m = pkts[i];

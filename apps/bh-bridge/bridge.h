@@ -46,6 +46,11 @@ private:
 		bh::lcore_counter unicast, unknown_unicast, broadcast, multicast, flood_tx, same_port, src_not_learned;
 	};
 	void flood(bh::net::rx_context &ctx, rte_mbuf *m, uint64_t to, counters &c) noexcept;
+	/* on_burst() for at most lookup_frames frames. */
+	void forward(bh::net::rx_context &ctx, rte_mbuf **pkts, uint16_t n);
+
+	/* Frames per fdb lookup: two addresses each, within rte_hash's bulk limit of 64 keys. */
+	static constexpr uint16_t lookup_frames = 32;
 
 	fdb &fdb_;
 	bh::per_lcore<counters> counters_;

@@ -315,6 +315,12 @@ class Memory(unittest.TestCase):
                 self.assertNotIn('--no-huge', eal)
                 self.assertEqual(eal[eal.index('--huge-dir'):][:3], self.HUGE)
 
+    def test_testpmd_on_bigger_bursts_is_asked_for_by_name_only(self):
+        fwd = run.FORWARDERS['testpmd io burst 64']
+        self.assertIn('--burst=64', fwd.argv(self.PROGS, 'p', ['net_null0'], 1))
+        self.assertNotIn('testpmd io burst 64', run.DEFAULT_FORWARDERS)
+        self.assertIn('testpmd io', run.DEFAULT_FORWARDERS)
+
     def test_null_huge_gives_the_null_runs_hugepages_and_takes_them_back(self):
         bench = mock.Mock(memory=run.NO_HUGE)
         seen = []

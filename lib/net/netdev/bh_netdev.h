@@ -239,13 +239,21 @@ template <typename Visit>
 	return groups_ok & rest.ok();
 }
 
+/**
+ * The most frames one on_burst() call gets: a poll receives up to its
+ * weight (64 by default, the kernel's NAPI weight) in one rte_eth_rx_burst()
+ * of at most this many, so the per-call costs (ethdev's inline checks, the
+ * handler's call, the Tx call) are paid once for a whole poll.
+ */
+inline constexpr uint16_t max_burst = 64;
+
 /** The application's per-burst code: an l2fwd is one of these. */
 class packet_handler {
 public:
 	virtual ~packet_handler() = default;
 	/**
-	 * Up to 32 valid frames received on ctx.port()/ctx.queue(). Each must
-	 * be given to ctx.tx() or ctx.drop().
+	 * Up to max_burst valid frames received on ctx.port()/ctx.queue(). Each
+	 * must be given to ctx.tx() or ctx.drop().
 	 * @context NET_RX, softirq context, on the queue's lcore (or its
 	 *   ksoftirqd): it must not sleep.
 	 * @cost Its own: it is the per-packet path.

@@ -24,7 +24,9 @@ namespace {
 using detail::conf;
 using detail::net_lcore;
 using detail::rxq;
-using detail::tx_burst_size;
+
+/* The most a vector PMD returns from one rte_eth_rx_burst() (ixgbe's, i40e's, ice's RX_BURST). */
+constexpr uint16_t pmd_burst_cap = 32;
 
 /*
  * The checks folded over the burst without branches cost a few cycles per
@@ -77,15 +79,20 @@ int rxq_poll(napi &n, int budget) noexcept
 	l.polling = &q;
 	int done = 0;
 	while (done < budget) {
-		rte_mbuf *pkts[tx_burst_size];
-		const uint16_t want = uint16_t(std::min<int>(tx_burst_size, budget - done));
+		rte_mbuf *pkts[max_burst];
+		const uint16_t want = uint16_t(std::min<int>(max_burst, budget - done));
 		const uint16_t nb = rte_eth_rx_burst(port, queue, pkts, want);
 		if (!nb)
 			break;
 		done += nb;
 		q.rx.add(nb);
 		deliver(h, handler_checks, ctx, pkts, nb);
-		if (nb < want)
+		/*
+		 * A short burst means the ring is empty, but vector PMDs return at
+		 * most 32 a call however many are asked: a burst of 32 or more ends
+		 * the poll only when it is the whole of what was asked.
+		 */
+		if (nb < std::min<uint16_t>(want, pmd_burst_cap))
 			break;
 	}
 	/* What the handler buffered leaves with the poll, not a pass later. */
