@@ -89,8 +89,9 @@ int rxq_poll(napi &n, int budget) noexcept
 		deliver(h, handler_checks, ctx, pkts, nb);
 		/*
 		 * A short burst means the ring is empty, but vector PMDs return at
-		 * most 32 a call however many are asked: a burst of 32 or more ends
-		 * the poll only when it is the whole of what was asked.
+		 * most 32 a call however many are asked: after a burst of 32 or
+		 * more the poll asks again, and only an empty or a shorter one (or
+		 * its weight used up) ends it.
 		 */
 		if (nb < std::min<uint16_t>(want, pmd_burst_cap))
 			break;
