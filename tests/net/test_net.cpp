@@ -319,9 +319,10 @@ TEST_F(net_test, test_net_poll_takes_its_weight_in_one_burst_and_reads_on_after_
 	ASSERT_NE(cb, nullptr);
 	using call = std::pair<uint16_t, uint16_t>;
 	/*
-	 * 96 queued: the weight in one call, then the poll's next call gets 32,
-	 * the most a vector PMD returns, so it asks for the rest of its weight
-	 * in the same poll; only an empty call ends it.
+	 * 96 queued: the first poll takes its weight in one call. The next poll
+	 * gets the 32 left, the most a vector PMD returns a call, so it asks
+	 * for the rest of its weight (32) in the same poll; the empty answer
+	 * ends it.
 	 */
 	inject_all(a, frames(0, 96));
 	go();
